@@ -1,0 +1,90 @@
+//! `pbn bench`: wall seconds per simulated second on the reference benchmark network.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
+use serde_json::json;
+
+/// The benchmark network: the default network with iSTDP on I→E (examples/istdp_i_to_e.toml),
+/// correlated input c = 0.1.
+const BENCH_CONFIG: &str = include_str!("../../../examples/istdp_i_to_e.toml");
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Network size N.
+    #[arg(long, default_value_t = 5000)]
+    n: u64,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Simulated time (ms).
+    #[arg(long, default_value_t = 10_000.0)]
+    duration_ms: f64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
+    let sets = [
+        format!("n={}", args.n),
+        format!("duration_ms={:?}", args.duration_ms),
+        "inputs.0.correlation=0.1".to_string(),
+        "record.spikes=false".to_string(),
+        "record.final_weights=false".to_string(),
+    ];
+    let spec = NetworkSpec::from_toml_with_overrides(BENCH_CONFIG, &sets).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    let mut sim = Simulation::new(
+        &spec,
+        SimOptions {
+            threads: args.threads.max(1),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let mut sink = MemorySink::default();
+    let t1 = Instant::now();
+    sim.run(&mut sink).map_err(|e| e.to_string())?;
+    let run_s = t1.elapsed().as_secs_f64();
+    let sim_s = sim.time_ms() * 1e-3;
+    let spikes: u64 = sim.spike_counts().iter().sum();
+    // Synaptic events: recurrent spikes times their fan-out, plus input spikes times theirs.
+    let synapses = sim.synapse_count() as f64;
+    let fanout = synapses / (sim.layout().n as f64 + sim.layout().inputs.iter().map(|x| x.len).sum::<usize>() as f64);
+    let rates: Vec<f64> = sim
+        .spike_counts()
+        .iter()
+        .zip(&sim.layout().populations)
+        .map(|(&c, p)| c as f64 / (p.len as f64 * sim_s))
+        .collect();
+    let events_per_s = (spikes as f64
+        + sim
+            .layout()
+            .inputs
+            .iter()
+            .map(|x| x.len as f64 * 10.0 * sim_s)
+            .sum::<f64>())
+        * fanout
+        / run_s;
+    let s_per_s = run_s / sim_s;
+    if args.json {
+        println!(
+            "{}",
+            json!({"n": args.n, "threads": args.threads, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
+                   "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates})
+        );
+    } else {
+        println!(
+            "pbn bench: default network + iSTDP on I→E, c = 0.1, N = {}, {} thread(s), {:.1} s simulated",
+            args.n, args.threads, sim_s
+        );
+        println!("  build            {build_s:.3} s");
+        println!("  run              {run_s:.3} s");
+        println!("  wall s / sim s   {s_per_s:.4}");
+        println!("  synaptic events  {:.3e} per wall second (approx.)", events_per_s);
+        println!("  rates            E {:.2} Hz, I {:.2} Hz", rates[0], rates[1]);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,60 @@
+//! `pbn`: simulate plastic balanced spiking networks (Akil, Rosenbaum & Josić 2021).
+//!
+//! Thin by design: parsing, progress and files; the science is in `pbn-core`.
+
+mod bench;
+mod config;
+mod progress;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "pbn", version, about = "Plastic balanced spiking networks: simulation from TOML configs", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a network and write a run directory (without CONFIG: the built-in default network).
+    Run(run::RunArgs),
+    /// Work with configs.
+    Config {
+        /// Print the fully commented default config.
+        #[arg(long)]
+        print_default: bool,
+        /// Check a config (with --set overrides) and print it with every default filled in.
+        #[arg(long, value_name = "CONFIG")]
+        check: Option<PathBuf>,
+        /// Override a key, e.g. --set n=2000 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Benchmark the engine: wall seconds per simulated second.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Config {
+            print_default,
+            check,
+            sets,
+        } => config::config(print_default, check, &sets),
+        Command::Bench(args) => bench::bench(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {}", message.trim_end());
+            ExitCode::from(2)
+        }
+    }
+}

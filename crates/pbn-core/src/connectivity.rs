@@ -1,0 +1,230 @@
+//! Random sparse connectivity and its storage (MODEL.md §2.2, DESIGN.md "Engine principles").
+//!
+//! Connections are drawn per presynaptic neuron from that neuron's own random stream (Bernoulli
+//! trials by geometric skipping), so the network does not depend on how many threads build it.
+//! They are then stored per *chunk* of postsynaptic neurons: each chunk has a forward CSR (pre →
+//! its targets inside the chunk) and, for plastic projections, the weights in post-major order
+//! with a backward CSR (post → its presynaptic neurons), so weights are stored once and a thread
+//! owning a chunk writes only its own memory.
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::rng::{Purpose, stream};
+
+/// Sorted targets (postsynaptic indices within the target population) of every presynaptic
+/// neuron: row `k` is `targets[row_ptr[k]..row_ptr[k + 1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// Row offsets, length n_pre + 1.
+    pub row_ptr: Vec<u64>,
+    /// Postsynaptic indices, sorted within each row.
+    pub targets: Vec<u32>,
+}
+
+impl Rows {
+    /// Bernoulli(p) connections for every (pre, post) pair, self-pairs included.
+    pub fn bernoulli(seed: u64, projection: usize, n_pre: usize, n_post: usize, p: f64) -> Self {
+        let rows: Vec<Vec<u32>> = (0..n_pre)
+            .into_par_iter()
+            .map(|k| {
+                let mut rng = stream(seed, Purpose::Connectivity, projection as u64, k as u64);
+                bernoulli_row(&mut rng, n_post, p)
+            })
+            .collect();
+        let mut row_ptr = Vec::with_capacity(n_pre + 1);
+        row_ptr.push(0u64);
+        let mut total = 0u64;
+        for r in &rows {
+            total += r.len() as u64;
+            row_ptr.push(total);
+        }
+        let mut targets = Vec::with_capacity(total as usize);
+        for r in rows {
+            targets.extend_from_slice(&r);
+        }
+        Self { row_ptr, targets }
+    }
+
+    /// Targets of presynaptic neuron `k`.
+    pub fn row(&self, k: usize) -> &[u32] {
+        &self.targets[self.row_ptr[k] as usize..self.row_ptr[k + 1] as usize]
+    }
+
+    /// Number of presynaptic neurons.
+    pub fn n_pre(&self) -> usize {
+        self.row_ptr.len() - 1
+    }
+}
+
+/// Indices j < n with independent probability p each, by geometric skipping (cost ∝ p·n).
+fn bernoulli_row(rng: &mut crate::rng::Rng, n: usize, p: f64) -> Vec<u32> {
+    if p <= 0.0 || n == 0 {
+        return vec![];
+    }
+    if p >= 1.0 {
+        return (0..n as u32).collect();
+    }
+    let log_q = (1.0 - p).ln();
+    let mut out = Vec::with_capacity((p * n as f64 * 1.2) as usize + 4);
+    let mut j: i64 = -1;
+    loop {
+        let u: f64 = rng.random();
+        // 1 − u ∈ (0, 1], so the log is finite; the skip is Geometric(p) − 1.
+        let skip = ((1.0 - u).ln() / log_q).floor();
+        j += skip as i64 + 1;
+        if skip >= n as f64 || j >= n as i64 {
+            break;
+        }
+        out.push(j as u32);
+    }
+    out
+}
+
+/// The part of a projection whose postsynaptic neurons lie in one chunk.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkSynapses {
+    /// Forward row offsets (length n_pre + 1).
+    pub fwd_ptr: Vec<u64>,
+    /// Chunk-local index of each target neuron.
+    pub fwd_target: Vec<u32>,
+    /// Plastic projections only: position of each forward synapse in `weights`.
+    pub fwd_weight: Vec<u32>,
+    /// Plastic projections only: scaled weights J in post-major order.
+    pub weights: Vec<f64>,
+    /// Plastic projections only: offsets into `weights` per postsynaptic neuron of the chunk
+    /// part (length `post_len + 1`).
+    pub bwd_ptr: Vec<u64>,
+    /// Plastic projections only: presynaptic index of each weight.
+    pub bwd_pre: Vec<u32>,
+    /// Chunk-local index of the first postsynaptic neuron of this part.
+    pub post_offset: usize,
+    /// Number of postsynaptic neurons of the projection inside the chunk.
+    pub post_len: usize,
+}
+
+impl ChunkSynapses {
+    /// Extracts the synapses onto postsynaptic population indices [lo, hi), which sit at
+    /// chunk-local positions starting at `post_offset`.
+    pub fn from_rows(rows: &Rows, lo: usize, hi: usize, post_offset: usize, plastic: bool, w0: f64) -> Self {
+        let n_pre = rows.n_pre();
+        let post_len = hi - lo;
+        let mut fwd_ptr = Vec::with_capacity(n_pre + 1);
+        fwd_ptr.push(0u64);
+        let mut fwd_target = Vec::new();
+        let mut counts = vec![0u64; if plastic { post_len } else { 0 }];
+        for k in 0..n_pre {
+            let row = rows.row(k);
+            let a = row.partition_point(|&t| (t as usize) < lo);
+            let b = row.partition_point(|&t| (t as usize) < hi);
+            for &t in &row[a..b] {
+                let local = t as usize - lo;
+                fwd_target.push((local + post_offset) as u32);
+                if plastic {
+                    counts[local] += 1;
+                }
+            }
+            fwd_ptr.push(fwd_target.len() as u64);
+        }
+        let mut s = ChunkSynapses {
+            fwd_ptr,
+            fwd_target,
+            post_offset,
+            post_len,
+            ..Default::default()
+        };
+        if plastic {
+            let mut bwd_ptr = Vec::with_capacity(post_len + 1);
+            bwd_ptr.push(0u64);
+            for c in &counts {
+                bwd_ptr.push(bwd_ptr.last().unwrap() + c);
+            }
+            let total = *bwd_ptr.last().unwrap() as usize;
+            let mut cursor: Vec<u64> = bwd_ptr[..post_len].to_vec();
+            let mut bwd_pre = vec![0u32; total];
+            let mut fwd_weight = vec![0u32; s.fwd_target.len()];
+            for k in 0..n_pre {
+                for f in s.fwd_ptr[k] as usize..s.fwd_ptr[k + 1] as usize {
+                    let local = s.fwd_target[f] as usize - post_offset;
+                    let pos = cursor[local];
+                    cursor[local] += 1;
+                    bwd_pre[pos as usize] = k as u32;
+                    fwd_weight[f] = pos as u32;
+                }
+            }
+            s.weights = vec![w0; total];
+            s.bwd_ptr = bwd_ptr;
+            s.bwd_pre = bwd_pre;
+            s.fwd_weight = fwd_weight;
+        }
+        s
+    }
+
+    /// Forward synapse index range of presynaptic neuron `k`.
+    #[inline(always)]
+    pub fn row_range(&self, k: usize) -> std::ops::Range<usize> {
+        self.fwd_ptr[k] as usize..self.fwd_ptr[k + 1] as usize
+    }
+
+    /// Weight index range of the `i`-th postsynaptic neuron of the part.
+    #[inline(always)]
+    pub fn incoming_range(&self, i: usize) -> std::ops::Range<usize> {
+        self.bwd_ptr[i] as usize..self.bwd_ptr[i + 1] as usize
+    }
+
+    /// Number of synapses in this chunk part.
+    pub fn len(&self) -> usize {
+        self.fwd_target.len()
+    }
+
+    /// Whether the part has no synapse.
+    pub fn is_empty(&self) -> bool {
+        self.fwd_target.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bernoulli_rows_have_the_right_density_and_are_sorted() {
+        let rows = Rows::bernoulli(7, 0, 2000, 3000, 0.1);
+        let total = rows.targets.len() as f64;
+        let expected = 2000.0 * 3000.0 * 0.1;
+        let sd = (expected * 0.9).sqrt();
+        assert!((total - expected).abs() < 5.0 * sd, "{total} vs {expected}");
+        for k in 0..rows.n_pre() {
+            assert!(rows.row(k).windows(2).all(|w| w[0] < w[1]));
+            assert!(rows.row(k).iter().all(|&t| t < 3000));
+        }
+        // Every post index is hit about equally often (first vs last third).
+        let first = rows.targets.iter().filter(|&&t| t < 1000).count() as f64;
+        let last = rows.targets.iter().filter(|&&t| t >= 2000).count() as f64;
+        assert!((first - last).abs() < 5.0 * (2.0 * expected / 3.0).sqrt());
+        assert_eq!(Rows::bernoulli(1, 0, 3, 4, 1.0).targets.len(), 12);
+        assert!(Rows::bernoulli(1, 0, 3, 4, 0.0).targets.is_empty());
+    }
+
+    #[test]
+    fn chunk_parts_partition_the_synapses_and_index_weights_post_major() {
+        let rows = Rows::bernoulli(3, 1, 50, 40, 0.3);
+        let a = ChunkSynapses::from_rows(&rows, 0, 17, 5, true, 1.0);
+        let b = ChunkSynapses::from_rows(&rows, 17, 40, 0, true, 1.0);
+        assert_eq!(a.len() + b.len(), rows.targets.len());
+        for part in [&a, &b] {
+            for k in 0..50 {
+                for f in part.row_range(k) {
+                    let w = part.fwd_weight[f] as usize;
+                    assert_eq!(part.bwd_pre[w] as usize, k);
+                    let post = part.fwd_target[f] as usize - part.post_offset;
+                    assert!(part.incoming_range(post).contains(&w));
+                }
+            }
+            for i in 0..part.post_len {
+                let pres = &part.bwd_pre[part.incoming_range(i)];
+                assert!(pres.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    }
+}

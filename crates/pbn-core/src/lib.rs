@@ -1,0 +1,30 @@
+//! pbn-core: plastic balanced spiking networks (Akil, Rosenbaum & Josić 2021).
+//!
+//! A [`spec::NetworkSpec`] (usually parsed from TOML) describes populations of exponential
+//! integrate-and-fire neurons, external Poisson inputs, and projections with optional plasticity;
+//! [`Simulation`] builds and integrates it, handing recordings to a [`RecordSink`].
+//!
+//! ```no_run
+//! use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
+//! let spec = NetworkSpec::default();
+//! let mut sim = Simulation::new(&spec, SimOptions::default()).unwrap();
+//! let mut sink = MemorySink::default();
+//! sim.run_for(500.0, &mut sink).unwrap();
+//! println!("{} spikes", sink.spike_ids.len());
+//! ```
+
+pub mod connectivity;
+pub mod input;
+pub mod layout;
+pub mod neuron;
+pub mod plasticity;
+pub mod recording;
+pub mod rng;
+pub mod simulation;
+pub mod spec;
+
+pub use layout::{Layout, Source};
+pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};
+pub use recording::{MemorySink, RecordSink, RecordingPlan};
+pub use simulation::{SimError, SimOptions, Simulation};
+pub use spec::NetworkSpec;
