@@ -144,6 +144,7 @@ impl ChunkSynapses {
             let mut bwd_pre = vec![0u32; total];
             let mut fwd_weight = vec![0u32; s.fwd_target.len()];
             for k in 0..n_pre {
+                #[allow(clippy::needless_range_loop)] // f indexes two parallel arrays
                 for f in s.fwd_ptr[k] as usize..s.fwd_ptr[k + 1] as usize {
                     let local = s.fwd_target[f] as usize - post_offset;
                     let pos = cursor[local];
@@ -191,7 +192,7 @@ mod tests {
     fn bernoulli_rows_have_the_right_density_and_are_sorted() {
         let rows = Rows::bernoulli(7, 0, 2000, 3000, 0.1);
         let total = rows.targets.len() as f64;
-        let expected = 2000.0 * 3000.0 * 0.1;
+        let expected: f64 = 2000.0 * 3000.0 * 0.1;
         let sd = (expected * 0.9).sqrt();
         assert!((total - expected).abs() < 5.0 * sd, "{total} vs {expected}");
         for k in 0..rows.n_pre() {

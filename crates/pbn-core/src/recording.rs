@@ -68,6 +68,9 @@ pub trait RecordSink {
     fn final_weights(&mut self, plastic_index: usize, pre: &[u32], post: &[u32], weight: &[f64]) -> io::Result<()>;
 }
 
+/// One weight record: (t ms, sampled unscaled weights, block mean, block SD).
+pub type WeightRecord = (f64, Vec<f64>, f64, f64);
+
 /// Keeps every record in memory (for tests and library users).
 #[derive(Debug, Clone, Default)]
 pub struct MemorySink {
@@ -80,7 +83,7 @@ pub struct MemorySink {
     /// (bin end ms, rates per population in Hz).
     pub rates: Vec<(f64, Vec<f64>)>,
     /// Per plastic projection: (t ms, samples, mean, std).
-    pub weights: Vec<Vec<(f64, Vec<f64>, f64, f64)>>,
+    pub weights: Vec<Vec<WeightRecord>>,
     /// (t ms, voltages, currents).
     pub neurons: Vec<(f64, Vec<f64>, Vec<f64>)>,
     /// Per plastic projection: (pre, post, weight).

@@ -774,7 +774,7 @@ impl Simulation {
         if rec.plan.spikes && !self.spikes.is_empty() {
             sink.spikes(t, &self.spikes)?;
         }
-        if i % rec.rate_bin_steps == 0 {
+        if i.is_multiple_of(rec.rate_bin_steps) {
             let bin_s = rec.rate_bin_steps as f64 * self.dt_ms * 1e-3;
             let rates: Vec<f64> = rec
                 .rate_counts
@@ -794,7 +794,7 @@ impl Simulation {
                     rec.current_sum[s * n + k] += cur[l];
                 }
             }
-            if i % rec.neuron_steps == 0 {
+            if i.is_multiple_of(rec.neuron_steps) {
                 let inv = 1.0 / rec.neuron_steps as f64;
                 let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
                 let cur: Vec<f64> = rec.current_sum.iter().map(|x| x * inv).collect();
@@ -803,7 +803,7 @@ impl Simulation {
                 rec.current_sum.fill(0.0);
             }
         }
-        if i % rec.weight_steps == 0 {
+        if i.is_multiple_of(rec.weight_steps) {
             for k in 0..rec.plan.plastic.len() {
                 let pi = rec.plan.plastic[k].projection;
                 let samples: Vec<f64> = rec.weight_samples[k]
@@ -815,7 +815,7 @@ impl Simulation {
             }
         }
         let rec = &mut self.recorder;
-        if i % rec.guard_steps == 0 {
+        if i.is_multiple_of(rec.guard_steps) {
             let window_ms = rec.guard_steps as f64 * self.dt_ms;
             let limit = self.spec.guard.max_rate_hz;
             for (p, &c) in rec.guard_counts.iter().enumerate() {

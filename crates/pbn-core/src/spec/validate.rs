@@ -219,7 +219,7 @@ impl NetworkSpec {
             c.positive(format!("{key}.tau_syn_ms"), x.tau_syn_ms);
             c.non_negative(format!("{key}.start_ms"), x.start_ms);
             if let Some(stop) = x.stop_ms
-                && !(stop > x.start_ms)
+                && stop.partial_cmp(&x.start_ms) != Some(std::cmp::Ordering::Greater)
             {
                 c.fail(
                     format!("{key}.stop_ms"),
@@ -255,7 +255,7 @@ impl NetworkSpec {
             }
             if !pairs.insert((p.from.clone(), p.to.clone())) {
                 c.fail(
-                    format!("{key}"),
+                    key.clone(),
                     format!("{} → {}", p.from, p.to),
                     "only one projection per (from, to) pair",
                 );
@@ -313,7 +313,7 @@ impl NetworkSpec {
             c.finite(format!("{key}.current"), s.current);
             c.non_negative(format!("{key}.start_ms"), s.start_ms);
             if let Some(stop) = s.stop_ms
-                && !(stop > s.start_ms)
+                && stop.partial_cmp(&s.start_ms) != Some(std::cmp::Ordering::Greater)
             {
                 c.fail(
                     format!("{key}.stop_ms"),
@@ -370,7 +370,7 @@ fn check_rule(c: &mut Checker, key: &str, rule: &PlasticitySpec, weight: f64) {
     c.positive(format!("{key}.tau_ms"), rule.tau_ms());
     let bounds = |c: &mut Checker, j_min: Option<f64>, j_max: Option<f64>| {
         if let (Some(lo), Some(hi)) = (j_min, j_max)
-            && !(lo < hi)
+            && lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less)
         {
             c.fail(format!("{key}.j_min"), lo, format!("must be below j_max = {hi}"));
         }

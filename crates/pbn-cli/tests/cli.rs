@@ -1,0 +1,143 @@
+//! End-to-end: the `pbn` binary writes a run directory NumPy can read.
+
+use std::path::Path;
+use std::process::Command;
+
+fn pbn(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pbn")).args(args).output().unwrap()
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn npy(path: &Path) -> npyz::NpyFile<std::io::Cursor<Vec<u8>>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    npyz::NpyFile::new(std::io::Cursor::new(bytes)).unwrap()
+}
+
+fn meta(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn run_writes_a_complete_run_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = pbn(&[
+        "run",
+        &example("istdp_i_to_e.toml"),
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "n=500",
+        "--set",
+        "duration_ms=300",
+        "--set",
+        "record.neuron_samples=3",
+        "--set",
+        "record.weight_samples=50",
+        "--threads",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("rate E") && stdout.contains("weight I_to_E"),
+        "{stdout}"
+    );
+
+    let m = meta(&out);
+    assert_eq!(m["status"], "completed");
+    assert_eq!(m["simulated_ms"], 300.0);
+    assert_eq!(m["populations"][0]["size"], 400);
+    assert!(m["summary"]["rates_hz"]["E"].as_f64().unwrap() > 0.0);
+    for f in m["files"].as_array().unwrap() {
+        assert!(out.join(f.as_str().unwrap()).exists(), "{f} listed but missing");
+    }
+    assert!(
+        std::fs::read_dir(&out)
+            .unwrap()
+            .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".part"))
+    );
+
+    let times = npy(&out.join("spike_times_ms.npy"));
+    let ids = npy(&out.join("spike_ids.npy"));
+    assert_eq!(times.shape(), ids.shape());
+    let ids: Vec<u32> = ids.into_vec().unwrap();
+    assert!(!ids.is_empty() && ids.iter().all(|&i| i < 500));
+    assert_eq!(npy(&out.join("population_rates_hz.npy")).shape(), &[30, 2]);
+    assert_eq!(npy(&out.join("weights_I_to_E_samples.npy")).shape(), &[3, 50]);
+    assert_eq!(npy(&out.join("weights_I_to_E_mean.npy")).shape(), &[3]);
+    assert_eq!(npy(&out.join("neurons_v_mv.npy")).shape(), &[30, 6]);
+    assert_eq!(npy(&out.join("neurons_current_X.npy")).shape(), &[30, 6]);
+    let j: Vec<f64> = npy(&out.join("final_weights_I_to_E_j.npy")).into_vec().unwrap();
+    assert!(j.len() > 1000 && j.iter().all(|&w| w < 0.0));
+    let resolved = std::fs::read_to_string(out.join("config.resolved.toml")).unwrap();
+    assert!(resolved.contains("n = 500") && resolved.contains("[record]"));
+
+    // The same directory is not overwritten.
+    let again = pbn(&[
+        "run",
+        &example("default.toml"),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(!again.status.success());
+}
+
+#[test]
+fn runaway_run_stops_with_a_message_and_a_valid_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runaway");
+    let o = pbn(&[
+        "run",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "n=800",
+        "--set",
+        "projections.1.weight=-5",
+        "--set",
+        "projections.3.weight=-5",
+        "--set",
+        "guard.window_ms=100",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("runaway activity") && err.contains("guard.max_rate_hz"),
+        "{err}"
+    );
+    let m = meta(&out);
+    assert_eq!(m["status"], "runaway");
+    assert!(m["simulated_ms"].as_f64().unwrap() < 1000.0);
+    assert!(m["stop_reason"].as_str().unwrap().contains("runaway"));
+    let ids: Vec<u32> = npy(&out.join("spike_ids.npy")).into_vec().unwrap();
+    assert!(!ids.is_empty());
+}
+
+#[test]
+fn bad_config_exits_non_zero_naming_the_key() {
+    let o = pbn(&["run", &example("default.toml"), "--set", "projections.0.probability=2"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("projections[0].probability") && err.contains("between 0 and 1"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn printed_default_config_is_the_default_network() {
+    let o = pbn(&["config", "--print-default"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        pbn_core::NetworkSpec::from_toml(&text).unwrap(),
+        pbn_core::NetworkSpec::default()
+    );
+}
