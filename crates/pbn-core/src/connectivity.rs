@@ -3,9 +3,12 @@
 //! Connections are drawn per presynaptic neuron from that neuron's own random stream (Bernoulli
 //! trials by geometric skipping), so the network does not depend on how many threads build it.
 //! They are then stored per *chunk* of postsynaptic neurons: each chunk has a forward CSR (pre →
-//! its targets inside the chunk) and, for plastic projections, the weights in post-major order
-//! with a backward CSR (post → its presynaptic neurons), so weights are stored once and a thread
-//! owning a chunk writes only its own memory.
+//! its targets inside the chunk) and, for plastic projections, the weights in the same forward
+//! order plus a backward index (post → positions of its incoming synapses in the forward arrays),
+//! so weights are stored once and a thread owning a chunk writes only its own memory. Forward
+//! order makes the frequent pre-spike work sequential in memory; the backward index lists each
+//! post neuron's synapses by ascending pre index, which is the chunking-independent "post-major"
+//! order used for every output.
 
 use rand::RngExt;
 use rayon::prelude::*;
@@ -88,14 +91,14 @@ pub struct ChunkSynapses {
     pub fwd_ptr: Vec<u64>,
     /// Chunk-local index of each target neuron.
     pub fwd_target: Vec<u32>,
-    /// Plastic projections only: position of each forward synapse in `weights`.
-    pub fwd_weight: Vec<u32>,
-    /// Plastic projections only: scaled weights J in post-major order.
+    /// Plastic projections only: scaled weights J, aligned with `fwd_target`.
     pub weights: Vec<f64>,
-    /// Plastic projections only: offsets into `weights` per postsynaptic neuron of the chunk
-    /// part (length `post_len + 1`).
+    /// Plastic projections only: offsets into the backward slots per postsynaptic neuron of the
+    /// chunk part (length `post_len + 1`).
     pub bwd_ptr: Vec<u64>,
-    /// Plastic projections only: presynaptic index of each weight.
+    /// Plastic projections only: forward position (into `weights`) of each backward slot.
+    pub bwd_pos: Vec<u32>,
+    /// Plastic projections only: presynaptic index of each backward slot.
     pub bwd_pre: Vec<u32>,
     /// Chunk-local index of the first postsynaptic neuron of this part.
     pub post_offset: usize,
@@ -142,7 +145,7 @@ impl ChunkSynapses {
             let total = *bwd_ptr.last().unwrap() as usize;
             let mut cursor: Vec<u64> = bwd_ptr[..post_len].to_vec();
             let mut bwd_pre = vec![0u32; total];
-            let mut fwd_weight = vec![0u32; s.fwd_target.len()];
+            let mut bwd_pos = vec![0u32; total];
             for k in 0..n_pre {
                 #[allow(clippy::needless_range_loop)] // f indexes two parallel arrays
                 for f in s.fwd_ptr[k] as usize..s.fwd_ptr[k + 1] as usize {
@@ -150,13 +153,13 @@ impl ChunkSynapses {
                     let pos = cursor[local];
                     cursor[local] += 1;
                     bwd_pre[pos as usize] = k as u32;
-                    fwd_weight[f] = pos as u32;
+                    bwd_pos[pos as usize] = f as u32;
                 }
             }
             s.weights = vec![w0; total];
             s.bwd_ptr = bwd_ptr;
             s.bwd_pre = bwd_pre;
-            s.fwd_weight = fwd_weight;
+            s.bwd_pos = bwd_pos;
         }
         s
     }
@@ -167,7 +170,7 @@ impl ChunkSynapses {
         self.fwd_ptr[k] as usize..self.fwd_ptr[k + 1] as usize
     }
 
-    /// Weight index range of the `i`-th postsynaptic neuron of the part.
+    /// Backward slot range of the `i`-th postsynaptic neuron of the part.
     #[inline(always)]
     pub fn incoming_range(&self, i: usize) -> std::ops::Range<usize> {
         self.bwd_ptr[i] as usize..self.bwd_ptr[i + 1] as usize
@@ -216,10 +219,12 @@ mod tests {
         for part in [&a, &b] {
             for k in 0..50 {
                 for f in part.row_range(k) {
-                    let w = part.fwd_weight[f] as usize;
-                    assert_eq!(part.bwd_pre[w] as usize, k);
                     let post = part.fwd_target[f] as usize - part.post_offset;
-                    assert!(part.incoming_range(post).contains(&w));
+                    let slot = part
+                        .incoming_range(post)
+                        .find(|&s| part.bwd_pos[s] as usize == f)
+                        .unwrap();
+                    assert_eq!(part.bwd_pre[slot] as usize, k);
                 }
             }
             for i in 0..part.post_len {

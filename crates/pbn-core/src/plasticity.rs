@@ -171,19 +171,22 @@ impl PlasticityRule {
     /// The same rule compiled for the engine's scaled weights J = j/√N.
     pub fn scaled(&self, sqrt_n: f64) -> ScaledRule {
         let side = |t: &SpikeTerm| {
-            let (gain, cap) = match t.weight {
-                // ΔJ = Δj/√N: additive terms shrink by √N, multiplicative ones keep their rate.
-                WeightFactor::One => (self.rate / sqrt_n, None),
-                WeightFactor::J => (self.rate, None),
-                WeightFactor::CapMinusJ(c) => (self.rate, Some(c / sqrt_n)),
+            // ΔJ = Δj/√N: additive terms shrink by √N, multiplicative ones keep their rate.
+            // w(J) = w0 + w1·J covers 1, J and cap − J without branches.
+            let (gain, w0, w1) = match t.weight {
+                WeightFactor::One => (self.rate / sqrt_n, 1.0, 0.0),
+                WeightFactor::J => (self.rate, 0.0, 1.0),
+                WeightFactor::CapMinusJ(c) => (self.rate, c / sqrt_n, -1.0),
             };
+            let (p0, p1) = if t.trace_power == 2 { (0.0, 1.0) } else { (1.0, 0.0) };
             ScaledTerm {
                 gain,
-                multiplicative: !matches!(t.weight, WeightFactor::One),
-                cap,
+                w0,
+                w1,
+                p0,
+                p1,
                 constant: t.constant,
                 trace: t.trace,
-                squared: t.trace_power == 2,
                 active: t.is_active() && self.rate != 0.0,
             }
         };
@@ -230,15 +233,18 @@ fn term_from_spec(t: &SpikeTermSpec) -> SpikeTerm {
     }
 }
 
-/// One side of a rule in the engine's scaled units.
+/// One side of a rule in the engine's scaled units: ΔJ = gain·(w0 + w1·J)·(c + b·x·(p0 + p1·x)).
+/// The coefficient form is branch-free in the synapse loop, and exact: multiplying by 1 or
+/// adding 0 does not round, so it equals the per-case formulas bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScaledTerm {
     gain: f64,
-    multiplicative: bool,
-    cap: Option<f64>,
+    w0: f64,
+    w1: f64,
+    p0: f64,
+    p1: f64,
     constant: f64,
     trace: f64,
-    squared: bool,
     /// Whether this side changes anything (lets the engine skip it).
     pub active: bool,
 }
@@ -247,13 +253,8 @@ impl ScaledTerm {
     /// ΔJ for scaled weight `w` and the other neuron's trace `x`.
     #[inline(always)]
     fn delta(&self, w: f64, x: f64) -> f64 {
-        let x = if self.squared { x * x } else { x };
-        let factor = match (self.multiplicative, self.cap) {
-            (false, _) => 1.0,
-            (true, None) => w,
-            (true, Some(c)) => c - w,
-        };
-        self.gain * factor * (self.constant + self.trace * x)
+        let xp = x * (self.p0 + self.p1 * x);
+        self.gain * (self.w0 + self.w1 * w) * (self.constant + self.trace * xp)
     }
 }
 

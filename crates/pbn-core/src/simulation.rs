@@ -141,11 +141,19 @@ impl Chunk {
         self.spikes.clear();
         for &(pop, a, b) in &self.segments {
             let v_th = ctx.eif[pop].v_th;
-            for (l, &v) in self.v[a..b].iter().enumerate() {
-                if v >= v_th {
-                    self.spikes.push((self.lo + a + l) as u32);
-                } else if v.is_nan() && self.nan_neuron.is_none() {
-                    self.nan_neuron = Some(self.lo + a + l);
+            // Spikes are rare: test blocks of 8 without branches (`!(v < v_th)` also catches
+            // NaN), and look inside a block only when it has a hit.
+            for (block, vs) in self.v[a..b].chunks(8).enumerate() {
+                if !vs.iter().fold(false, |hit, &v| hit | !(v < v_th)) {
+                    continue;
+                }
+                for (l, &v) in vs.iter().enumerate() {
+                    let id = self.lo + a + block * 8 + l;
+                    if v >= v_th {
+                        self.spikes.push(id as u32);
+                    } else if v.is_nan() && self.nan_neuron.is_none() {
+                        self.nan_neuron = Some(id);
+                    }
                 }
             }
         }
@@ -170,12 +178,17 @@ impl Chunk {
             };
             let x = &traces[proj.trace];
             for &s in pre_spikes {
-                for f in part.row_range(s as usize - proj.pre_start) {
-                    let t = part.fwd_target[f] as usize;
-                    let w = &mut part.weights[part.fwd_weight[f] as usize];
-                    cur[t] += *w * proj.inv_tau;
-                    if rule.pre.active {
-                        *w = rule.on_pre(*w, x[self.lo + t]);
+                let row = part.row_range(s as usize - proj.pre_start);
+                let targets = &part.fwd_target[row.clone()];
+                let weights = &mut part.weights[row];
+                if rule.pre.active {
+                    for (&t, w) in targets.iter().zip(weights) {
+                        cur[t as usize] += *w * proj.inv_tau;
+                        *w = rule.on_pre(*w, x[self.lo + t as usize]);
+                    }
+                } else {
+                    for (&t, w) in targets.iter().zip(weights) {
+                        cur[t as usize] += *w * proj.inv_tau;
                     }
                 }
             }
@@ -183,9 +196,10 @@ impl Chunk {
                 let first = self.lo + part.post_offset;
                 for &s in spikes_in(&self.spikes, first, first + part.post_len) {
                     let i = s as usize - first;
-                    for w in part.incoming_range(i) {
-                        let pre = proj.pre_start + part.bwd_pre[w] as usize;
-                        part.weights[w] = rule.on_post(part.weights[w], x[pre]);
+                    for slot in part.incoming_range(i) {
+                        let f = part.bwd_pos[slot] as usize;
+                        let pre = proj.pre_start + part.bwd_pre[slot] as usize;
+                        part.weights[f] = rule.on_post(part.weights[f], x[pre]);
                     }
                 }
             }
@@ -227,7 +241,7 @@ struct StimulusRuntime {
     stop_ms: f64,
 }
 
-/// Where a recorded synapse lives.
+/// Where a recorded synapse lives: its chunk and forward position.
 #[derive(Debug, Clone, Copy)]
 struct SynapseRef {
     chunk: usize,
@@ -481,7 +495,7 @@ impl Simulation {
             if proj.rule.is_none() {
                 continue;
             }
-            let sizes: Vec<usize> = chunks.iter().map(|c| c.parts[pi].weights.len()).collect();
+            let sizes: Vec<usize> = chunks.iter().map(|c| c.parts[pi].bwd_pre.len()).collect();
             let total: usize = sizes.iter().sum();
             let k = (r.weight_samples as usize).min(total);
             let mut rng = stream(spec.seed, Purpose::WeightSample, pi as u64, 0);
@@ -497,7 +511,10 @@ impl Simulation {
                 }
                 let part = &chunks[chunk].parts[pi];
                 let i = part.bwd_ptr.partition_point(|&o| o as usize <= pos) - 1;
-                refs.push(SynapseRef { chunk, pos });
+                refs.push(SynapseRef {
+                    chunk,
+                    pos: part.bwd_pos[pos] as usize,
+                });
                 pre.push((proj.pre_start + part.bwd_pre[pos] as usize) as u32);
                 post.push((chunks[chunk].lo + part.post_offset + i) as u32);
                 debug_assert!(post.last().map(|&p| p as usize >= post_start).unwrap_or(true));
@@ -649,7 +666,7 @@ impl Simulation {
                     for s in part.incoming_range(i) {
                         pre.push((proj.pre_start + part.bwd_pre[s] as usize) as u32);
                         post.push((c.lo + part.post_offset + i) as u32);
-                        w.push(part.weights[s] * self.sqrt_n);
+                        w.push(part.weights[part.bwd_pos[s] as usize] * self.sqrt_n);
                     }
                 }
             } else {
@@ -846,11 +863,13 @@ fn for_each_chunk(pool: Option<&rayon::ThreadPool>, chunks: &mut [Chunk], f: imp
 }
 
 /// Mean and standard deviation (unscaled) of a plastic projection's weights. One accumulator
-/// over the chunks in order gives the same sum for any chunking.
+/// over the synapses in post-major order gives the same sum for any chunking.
 fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
     let (mut n, mut sum, mut sq) = (0usize, 0.0, 0.0);
     for c in chunks {
-        for &w in &c.parts[projection].weights {
+        let part = &c.parts[projection];
+        for &f in &part.bwd_pos {
+            let w = part.weights[f as usize];
             n += 1;
             sum += w;
             sq += w * w;
