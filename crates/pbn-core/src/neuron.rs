@@ -78,16 +78,32 @@ impl Eif {
     /// The voltage loop for any CPU (see [`Eif::step`]). Branch-free so that it vectorises.
     #[inline(always)]
     pub fn step_portable(&self, v: &mut [f64], currents: &[&[f64]], stimulus: f64, total: &mut [f64]) {
-        total.fill(stimulus);
-        for cur in currents {
-            for (t, c) in total.iter_mut().zip(cur.iter()) {
-                *t += c;
+        // Up to four sources are summed inside the voltage loop (one pass over memory); the
+        // summation order stimulus + I_0 + I_1 + … is the same in every branch.
+        match *currents {
+            [] => self.update(v, |_| stimulus),
+            [a] => self.update(v, |l| stimulus + a[l]),
+            [a, b] => self.update(v, |l| stimulus + a[l] + b[l]),
+            [a, b, c] => self.update(v, |l| stimulus + a[l] + b[l] + c[l]),
+            [a, b, c, d] => self.update(v, |l| stimulus + a[l] + b[l] + c[l] + d[l]),
+            _ => {
+                total.fill(stimulus);
+                for cur in currents {
+                    for (t, c) in total.iter_mut().zip(cur.iter()) {
+                        *t += c;
+                    }
+                }
+                self.update(v, |l| total[l]);
             }
         }
+    }
+
+    #[inline(always)]
+    fn update(&self, v: &mut [f64], input: impl Fn(usize) -> f64) {
         let inv_dt = 1.0 / self.delta_t;
         let gl_dt = self.g_l * self.delta_t;
-        for (v, &i) in v.iter_mut().zip(total.iter()) {
-            let drive = i + self.g_l * (self.e_l - *v) + gl_dt * exp((*v - self.v_t) * inv_dt);
+        for (l, v) in v.iter_mut().enumerate() {
+            let drive = input(l) + self.g_l * (self.e_l - *v) + gl_dt * exp((*v - self.v_t) * inv_dt);
             *v += self.dt_over_c * drive;
         }
     }
@@ -172,6 +188,23 @@ mod tests {
         eif.step(&mut a, &[&input, &input], 0.3, &mut scratch);
         eif.step_portable(&mut b, &[&input, &input], 0.3, &mut scratch);
         assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        // Summing 0–5 sources inside the loop equals summing them first, bit for bit.
+        let five = [&input[..]; 5];
+        for k in 0..=5 {
+            let mut total = vec![0.3; input.len()];
+            for cur in &five[..k] {
+                for (t, c) in total.iter_mut().zip(cur.iter()) {
+                    *t += c;
+                }
+            }
+            let (mut fused, mut summed) = (b.clone(), b.clone());
+            eif.step_portable(&mut fused, &five[..k], 0.3, &mut scratch);
+            eif.step_portable(&mut summed, &[&total], 0.0, &mut scratch);
+            assert!(
+                fused.iter().zip(&summed).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{k} sources"
+            );
+        }
     }
 
     #[test]
