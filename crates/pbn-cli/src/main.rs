@@ -6,6 +6,7 @@ mod bench;
 mod config;
 mod progress;
 mod run;
+mod theory;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Mean-field predictions (rates, covariances, weight fixed points and dynamics) for a config.
+    Theory(theory::TheoryArgs),
     /// Benchmark the engine: wall seconds per simulated second.
     Bench(bench::BenchArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
             check,
             sets,
         } => config::config(print_default, check, &sets),
+        Command::Theory(args) => theory::theory(args),
         Command::Bench(args) => bench::bench(args),
     };
     match result {

@@ -141,3 +141,48 @@ fn printed_default_config_is_the_default_network() {
         pbn_core::NetworkSpec::default()
     );
 }
+
+#[test]
+fn theory_reads_the_simulator_config_and_writes_json_and_time_courses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("theory.json");
+    let out = tmp.path().join("ode");
+    let o = pbn(&[
+        "theory",
+        &example("istdp_i_to_e.toml"),
+        "--integrate-ms",
+        "600000",
+        "--json",
+        json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("-119.65812"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = &v["rates_hz"];
+    assert!((r[0].as_f64().unwrap() - 5.82353).abs() < 1e-5 && (r[1].as_f64().unwrap() - 15.88235).abs() < 1e-5);
+    let weights = npy(&out.join("theory_weights.npy"));
+    assert_eq!(weights.shape()[1], 1);
+    let w: Vec<f64> = weights.into_vec().unwrap();
+    assert!(
+        (w.last().unwrap() + 119.658).abs() < 0.01,
+        "ODE ends at {}",
+        w.last().unwrap()
+    );
+}
+
+#[test]
+fn theory_sweeps_a_parameter() {
+    // Kohonen β table (MODEL.md §4.5.1): β = 2 → j_ee* = 3.0000, β = 4 → 6.5548.
+    let o = pbn(&[
+        "theory",
+        &example("kohonen.toml"),
+        "--sweep",
+        "projections.0.plasticity.beta=1:4:16",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("3.00000") && stdout.contains("6.55478"), "{stdout}");
+}
