@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use pbn_core::{NetworkSpec, SimError, SimOptions, Simulation};
+use pbn_core::{SimError, SimOptions, Simulation};
 use pbn_rundir::{RunDirectory, RunStatus};
 use serde_json::{Value, json};
 
@@ -34,24 +34,6 @@ pub struct RunArgs {
     quiet: bool,
 }
 
-/// Crate versions that can change sampled values (from Cargo.lock at build time).
-fn dependency_versions() -> Value {
-    let lock = include_str!("../../../Cargo.lock");
-    let mut out = serde_json::Map::new();
-    let mut name = None;
-    for line in lock.lines() {
-        if let Some(n) = line.strip_prefix("name = ") {
-            name = Some(n.trim_matches('"'));
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name) {
-            if ["rand", "rand_core", "rand_distr", "rand_xoshiro"].contains(&n) {
-                out.insert(n.to_string(), json!(v.trim_matches('"')));
-            }
-            name = None;
-        }
-    }
-    Value::Object(out)
-}
-
 fn default_out(config: Option<&Path>) -> PathBuf {
     let stem = config
         .and_then(|p| p.file_stem())
@@ -67,40 +49,6 @@ fn default_out(config: Option<&Path>) -> PathBuf {
         })
         .find(|p| !p.exists())
         .expect("some name is free")
-}
-
-/// Static description of the run for meta.json.
-fn describe(spec: &NetworkSpec, sim: &Simulation) -> Value {
-    let layout = sim.layout();
-    let populations: Vec<Value> = layout
-        .populations
-        .iter()
-        .map(|p| json!({"name": p.name, "kind": p.kind, "first_id": p.start, "size": p.len}))
-        .collect();
-    let inputs: Vec<Value> = layout
-        .inputs
-        .iter()
-        .map(|x| json!({"name": x.name, "size": x.len}))
-        .collect();
-    let projections: Vec<Value> = spec
-        .projections
-        .iter()
-        .map(|p| {
-            json!({
-                "name": format!("{}_to_{}", p.from, p.to), "from": p.from, "to": p.to,
-                "weight": p.weight, "plasticity": p.plasticity.as_ref().map(|r| r.name()),
-            })
-        })
-        .collect();
-    json!({
-        "pbn_version": env!("CARGO_PKG_VERSION"),
-        "seed": spec.seed, "n": spec.n, "dt_ms": spec.dt_ms, "duration_ms": spec.duration_ms,
-        "threads": sim.options().threads,
-        "synapses": sim.synapse_count(),
-        "populations": populations, "inputs": inputs, "projections": projections,
-        "sources": sim.recording_plan().sources,
-        "dependencies": dependency_versions(),
-    })
 }
 
 /// Population rates (Hz) from spike-count differences over `seconds`.
@@ -140,7 +88,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let build_s = started.elapsed().as_secs_f64();
     let mut dir = RunDirectory::create(&out, &spec.to_resolved_toml())
         .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let mut meta = describe(&spec, &sim);
+    let mut meta = pbn_rundir::describe_run(&spec, &sim);
     meta["status"] = json!(RunStatus::Running);
     dir.write_meta(&meta)
         .map_err(|e| format!("cannot write meta.json: {e}"))?;

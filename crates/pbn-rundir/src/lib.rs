@@ -19,11 +19,17 @@
 //! | `final_weights_<from>_to_<to>_pre.npy`, `_post.npy` | u32 (Z,) | every plastic synapse |
 //! | `final_weights_<from>_to_<to>_j.npy` | f64 (Z,) | its final unscaled weight |
 //!
+//! [`RunData`] reads a directory back; it is the one reader every command uses.
+//!
 //! Arrays are streamed while the run goes, into `NAME.part` files that are renamed to their
 //! final names when the run ends (normally or not), so a stopped run leaves a valid directory.
 
+mod meta;
 mod npy_stream;
+mod reader;
 mod run_directory;
 
+pub use meta::describe_run;
 pub use npy_stream::{NpyStream, write_array};
+pub use reader::{FinalWeights, Matrix, NeuronSeries, Population, ReadError, RunData, WeightSeries};
 pub use run_directory::{RunDirectory, RunStatus, write_atomic};
