@@ -3,6 +3,7 @@
 //! Thin by design: parsing, progress and files; the science is in `pbn-core`.
 
 mod bench;
+mod compare;
 mod config;
 mod progress;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     },
     /// Mean-field predictions (rates, covariances, weight fixed points and dynamics) for a config.
     Theory(theory::TheoryArgs),
+    /// Simulation vs theory as N grows (or along a parameter): runs, predicts, tabulates.
+    Compare(compare::CompareArgs),
     /// Benchmark the engine: wall seconds per simulated second.
     Bench(bench::BenchArgs),
 }
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
             sets,
         } => config::config(print_default, check, &sets),
         Command::Theory(args) => theory::theory(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
     };
     match result {

@@ -186,3 +186,36 @@ fn theory_sweeps_a_parameter() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("3.00000") && stdout.contains("6.55478"), "{stdout}");
 }
+
+#[test]
+fn compare_runs_sizes_and_realizations_and_tabulates_sim_and_theory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    let o = pbn(&[
+        "compare",
+        &example("default.toml"),
+        "--sizes",
+        "300,600",
+        "--realizations",
+        "2",
+        "--set",
+        "duration_ms=400",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(v["runs"].as_array().unwrap().len(), 4);
+    let rows = v["rows"].as_array().unwrap();
+    let rate_e: Vec<&serde_json::Value> = rows.iter().filter(|r| r["quantity"] == "rate E (Hz)").collect();
+    assert_eq!(rate_e.len(), 2);
+    for r in rate_e {
+        assert_eq!(r["simulated"].as_array().unwrap().len(), 2);
+        assert!((r["theory"].as_f64().unwrap() - 5.82353).abs() < 1e-4);
+        assert!(r["mean"].as_f64().unwrap() > 0.0 && r["relative_error"].is_number());
+    }
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    assert!(csv.starts_with("quantity,n,mean,sd,theory,relative_error,realizations"));
+    assert!(out.join("runs/n_300_r1/meta.json").exists());
+}
