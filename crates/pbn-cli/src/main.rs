@@ -2,6 +2,7 @@
 //!
 //! Thin by design: parsing, progress and files; the science is in `pbn-core`.
 
+mod analyze;
 mod bench;
 mod compare;
 mod config;
@@ -37,6 +38,8 @@ enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
     },
+    /// Statistics of a run directory (rates, count covariances, weights, balance) into analysis.json.
+    Analyze(analyze::AnalyzeArgs),
     /// Mean-field predictions (rates, covariances, weight fixed points and dynamics) for a config.
     Theory(theory::TheoryArgs),
     /// Simulation vs theory as N grows (or along a parameter): runs, predicts, tabulates.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
             check,
             sets,
         } => config::config(print_default, check, &sets),
+        Command::Analyze(args) => analyze::analyze(args),
         Command::Theory(args) => theory::theory(args),
         Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
