@@ -2,7 +2,8 @@
 //!
 //! For every value (network size N, or a swept config key) and realization (seed + r) it runs the
 //! simulation into `OUT/runs/…`, runs the theory for the very same config, and tabulates each
-//! quantity (population rates, mean weights of plastic blocks, mean spike-count covariances):
+//! quantity (population rates, mean weights of plastic blocks, mean spike-count covariances over
+//! 250 ms windows, diagonal excluded), all over the second half of the run:
 //! mean ± SD over realizations, the prediction, and the relative error.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use pbn_analysis::run::{AnalyzeOptions, analyze_run};
 use pbn_core::{NetworkSpec, SimOptions, Simulation};
 use pbn_rundir::{RunData, RunDirectory, write_atomic};
 use pbn_theory::{SweepParam, TheoryOptions};
@@ -267,57 +269,79 @@ fn simulate(job: &Job) -> Result<Measured, String> {
     measure(&RunData::open(&job.dir).map_err(|e| e.to_string())?)
 }
 
-/// Second-half averages of what the run recorded.
+/// Second-half statistics of a run (via `pbn analyze`'s analysis, also written as
+/// `analysis.json` into the run directory).
 fn measure(run: &RunData) -> Result<Measured, String> {
-    let half = run.simulated_ms / 2.0;
-    let second_half_mean = |t: &[f64], v: &[f64]| {
-        let xs: Vec<f64> = t.iter().zip(v).filter(|(t, _)| **t > half).map(|(_, v)| *v).collect();
-        xs.iter().sum::<f64>() / xs.len().max(1) as f64
-    };
+    let analysis = analyze_run(run, &AnalyzeOptions::default()).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&analysis).map_err(|e| e.to_string())?;
+    write_atomic(&run.root.join("analysis.json"), text.as_bytes()).map_err(|e| e.to_string())?;
     let mut m = vec![];
-    let (t, rates) = run.population_rates().map_err(|e| e.to_string())?;
-    for (k, p) in run.populations.iter().enumerate() {
-        m.push((format!("rate {} (Hz)", p.name), second_half_mean(&t, &rates.column(k))));
+    for p in &analysis.populations {
+        m.push((rate_quantity(&p.name), p.rate_hz));
     }
-    for name in run.plastic_projections() {
-        let w = run.weights(&name).map_err(|e| e.to_string())?;
-        m.push((format!("mean weight {name}"), second_half_mean(&w.t_ms, &w.mean)));
+    for w in &analysis.weights {
+        m.push((weight_quantity(&w.name), w.stats.window_mean));
+    }
+    if let Some(c) = &analysis.covariance {
+        for block in &c.summary.blocks {
+            m.push((covariance_quantity(&block.a, &block.b), block.mean_cov));
+        }
     }
     Ok(m)
 }
 
-/// The theory's value of every quantity `measure` reports.
+fn rate_quantity(population: &str) -> String {
+    format!("rate {population} (Hz)")
+}
+
+fn weight_quantity(projection: &str) -> String {
+    format!("mean weight {projection}")
+}
+
+fn covariance_quantity(a: &str, b: &str) -> String {
+    format!("count cov {a}-{b} (250 ms)")
+}
+
+/// The theory's value of every quantity `measure` reports. For plastic networks the weight ODE
+/// is integrated over the run and averaged over the same window as the simulation (second half).
 fn predict(spec: &NetworkSpec) -> Result<Vec<(String, f64)>, String> {
     let plastic = spec.projections.iter().any(|p| p.plasticity.is_some());
+    let window_ms = AnalyzeOptions::default().count_window_ms;
     let options = TheoryOptions {
         integrate_ms: plastic.then_some(spec.duration_ms),
+        window_ms,
         ..TheoryOptions::default()
     };
     let p = pbn_theory::predict(spec, &options).map_err(|e| e.to_string())?;
     let names: Vec<String> = p.populations.iter().map(|q| q.name.clone()).collect();
     let mut out = vec![];
-    let trajectory = p.plasticity.as_ref().and_then(|pl| pl.trajectory.as_ref());
-    match trajectory {
-        // Plastic: the ODE averaged over the same window as the simulation (second half).
+    let (rates, covariance) = match p.plasticity.as_ref().and_then(|pl| pl.trajectory.as_ref()) {
         Some(tr) => {
             let half_s = spec.duration_ms * 1e-3 / 2.0;
             let idx: Vec<usize> = (0..tr.t_s.len()).filter(|&i| tr.t_s[i] > half_s).collect();
-            let avg = |f: &dyn Fn(usize) -> f64| idx.iter().map(|&i| f(i)).sum::<f64>() / idx.len().max(1) as f64;
-            for (k, name) in names.iter().enumerate() {
-                out.push((format!("rate {name} (Hz)"), avg(&|i| tr.rates_hz[i][k])));
+            if idx.is_empty() {
+                return Ok(out);
             }
-            for (b, proj) in spec.projections.iter().filter(|p| p.plasticity.is_some()).enumerate() {
-                out.push((
-                    format!("mean weight {}_to_{}", proj.from, proj.to),
-                    avg(&|i| tr.weights[i][b]),
-                ));
+            let avg = |f: &dyn Fn(usize) -> f64| idx.iter().map(|&i| f(i)).sum::<f64>() / idx.len() as f64;
+            let blocks = tr.weights[0].len();
+            let weights: Vec<f64> = (0..blocks).map(|b| avg(&|i| tr.weights[i][b])).collect();
+            for (proj, w) in spec.projections.iter().filter(|p| p.plasticity.is_some()).zip(&weights) {
+                out.push((weight_quantity(&format!("{}_to_{}", proj.from, proj.to)), *w));
             }
+            let rates: Vec<f64> = (0..names.len()).map(|k| avg(&|i| tr.rates_hz[i][k])).collect();
+            let model = pbn_theory::model_with_options(spec, &options).map_err(|e| e.to_string())?;
+            let cov = pbn_theory::covariance::count_covariance(&model, &model.w(&weights), window_ms, false);
+            (Some(rates), Some(cov))
         }
-        None => {
-            if let Some(r) = &p.rates_hz {
-                for (name, r) in names.iter().zip(r) {
-                    out.push((format!("rate {name} (Hz)"), *r));
-                }
+        None => (p.rates_hz.clone(), p.covariance.as_ref().map(|c| c.count.clone())),
+    };
+    if let Some(r) = rates {
+        out.extend(names.iter().zip(r).map(|(name, r)| (rate_quantity(name), r)));
+    }
+    if let Some(c) = covariance {
+        for a in 0..names.len() {
+            for b in a..names.len() {
+                out.push((covariance_quantity(&names[a], &names[b]), c[a][b]));
             }
         }
     }

@@ -6,6 +6,7 @@ mod analyze;
 mod bench;
 mod compare;
 mod config;
+mod plot;
 mod progress;
 mod run;
 mod theory;
@@ -40,6 +41,8 @@ enum Command {
     },
     /// Statistics of a run directory (rates, count covariances, weights, balance) into analysis.json.
     Analyze(analyze::AnalyzeArgs),
+    /// Draw the standard figures (PNG + SVG) of a run directory.
+    Plot(plot::PlotArgs),
     /// Mean-field predictions (rates, covariances, weight fixed points and dynamics) for a config.
     Theory(theory::TheoryArgs),
     /// Simulation vs theory as N grows (or along a parameter): runs, predicts, tabulates.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
             sets,
         } => config::config(print_default, check, &sets),
         Command::Analyze(args) => analyze::analyze(args),
+        Command::Plot(args) => plot::plot(args),
         Command::Theory(args) => theory::theory(args),
         Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
