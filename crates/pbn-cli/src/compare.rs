@@ -191,6 +191,15 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         out.join("compare.csv").display(),
         out.join("compare.json").display()
     );
+    let figure = draw(&out.join("compare"), &stem, &axis, &rows).map_err(|e| format!("cannot draw the figure: {e}"))?;
+    println!(
+        "figure: {}",
+        figure
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -373,6 +382,74 @@ fn print_table(axis: &str, rows: &[Row], jobs: &[Job], wall_s: f64) {
             r.quantity, r.x, r.mean, r.sd, th, err
         );
     }
+}
+
+/// One panel per kind of quantity (rates, mean weights, covariances): simulated mean ± SD over
+/// realizations as points, theory as dashed lines of the same colour.
+fn draw(stem: &Path, config: &str, axis: &str, rows: &[Row]) -> Result<Vec<PathBuf>, pbn_plot::PlotError> {
+    let log_x = axis == "n";
+    let x_label = if log_x {
+        "network size N".to_string()
+    } else {
+        axis.to_string()
+    };
+    let kinds = [
+        ("rate ", "population rates", "rate (Hz)"),
+        ("mean weight ", "mean weights of plastic blocks", "unscaled weight j"),
+        (
+            "count cov ",
+            "mean spike-count covariance (250 ms windows)",
+            "covariance (spikes²)",
+        ),
+    ];
+    let mut panels = vec![];
+    for (prefix, title, y_label) in kinds {
+        let mut quantities: Vec<&str> = vec![];
+        for r in rows.iter().filter(|r| r.quantity.starts_with(prefix)) {
+            if !quantities.contains(&r.quantity.as_str()) {
+                quantities.push(&r.quantity);
+            }
+        }
+        if quantities.is_empty() {
+            continue;
+        }
+        let (mut points, mut lines) = (vec![], vec![]);
+        for (k, q) in quantities.iter().enumerate() {
+            let rs: Vec<&Row> = rows.iter().filter(|r| r.quantity == *q).collect();
+            let label = q.trim_start_matches(prefix).split(" (").next().unwrap_or(q).to_string();
+            let color = pbn_plot::Rgb::cycle(k);
+            points.push(pbn_plot::ErrorSeries {
+                label: format!("{label} simulated"),
+                x: rs.iter().map(|r| r.x).collect(),
+                y: rs.iter().map(|r| r.mean).collect(),
+                err: rs.iter().map(|r| r.sd).collect(),
+                color: Some(color),
+                join: false,
+            });
+            let theory: Vec<&Row> = rs.iter().copied().filter(|r| r.theory.is_some()).collect();
+            if !theory.is_empty() {
+                let x = theory.iter().map(|r| r.x).collect();
+                let y = theory.iter().map(|r| r.theory.unwrap_or(f64::NAN)).collect();
+                lines.push(
+                    pbn_plot::Series::new(format!("{label} theory"), x, y)
+                        .color(color)
+                        .kind(pbn_plot::LineKind::Dashed),
+                );
+            }
+        }
+        let positive = rows
+            .iter()
+            .filter(|r| r.quantity.starts_with(prefix))
+            .all(|r| r.mean > 0.0 && r.theory.is_none_or(|t| t > 0.0));
+        let mut panel = pbn_plot::Panel::new(title, &x_label, y_label, pbn_plot::Content::ErrorBars { points, lines });
+        panel.log_x = log_x;
+        panel.log_y = prefix == "count cov " && positive;
+        panel.legend = pbn_plot::Legend::UpperRight;
+        panels.push(panel);
+    }
+    let title = format!("{config}: simulation (mean ± SD over realizations) vs theory (dashed)");
+    let columns = panels.len().min(3);
+    pbn_plot::figure(stem, &title, &panels, columns, Some((760, 560)))
 }
 
 fn write_outputs(out: &Path, axis: &str, rows: &[Row], jobs: &[Job], wall_s: f64) -> Result<(), String> {

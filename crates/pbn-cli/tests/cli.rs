@@ -199,7 +199,7 @@ fn compare_runs_sizes_and_realizations_and_tabulates_sim_and_theory() {
         "--realizations",
         "2",
         "--set",
-        "duration_ms=400",
+        "duration_ms=1500",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -217,5 +217,11 @@ fn compare_runs_sizes_and_realizations_and_tabulates_sim_and_theory() {
     }
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert!(csv.starts_with("quantity,n,mean,sd,theory,relative_error,realizations"));
-    assert!(out.join("runs/n_300_r1/meta.json").exists());
+    assert!(out.join("runs/n_300_r1/meta.json").exists() && out.join("runs/n_300_r1/analysis.json").exists());
+    assert!(out.join("compare.png").exists() && out.join("compare.svg").exists());
+    let cov: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["quantity"] == "count cov E-E (250 ms)")
+        .collect();
+    assert!(cov.len() == 2 && cov.iter().all(|r| r["theory"].is_number()));
 }
