@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use pbn_analysis::{AnalyzeOptions, analyze_run};
 use pbn_rundir::RunData;
 
 #[derive(clap::Args)]
@@ -25,14 +26,79 @@ pub fn plot(args: PlotArgs) -> Result<ExitCode, String> {
             run.simulated_ms
         );
     }
-    for f in &report.files {
+    let mut files = report.files;
+    match covariance_figure(&run, &out) {
+        Ok(Some(more)) => files.extend(more),
+        Ok(None) => println!("skipped covariances: fewer than two 250 ms windows of spikes in the second half"),
+        Err(e) => println!("skipped covariances: {e}"),
+    }
+    for f in &files {
         println!("wrote {}", f.display());
     }
     for (figure, why) in &report.skipped {
         println!("skipped {figure}: {why}");
     }
-    if report.files.is_empty() {
+    if files.is_empty() {
         return Err(format!("{}: nothing to plot", args.run_dir.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Distributions of pairwise spike-count covariances and correlations per population pair
+/// (second half, 250 ms windows; the pairs `pbn analyze` samples).
+fn covariance_figure(run: &RunData, out: &std::path::Path) -> Result<Option<Vec<PathBuf>>, String> {
+    let analysis = analyze_run(run, &AnalyzeOptions::default()).map_err(|e| e.to_string())?;
+    let Some(cov) = analysis.covariance else {
+        return Ok(None);
+    };
+    let hist = |pick: &dyn Fn(&pbn_analysis::covariance::BlockCov) -> Vec<f64>| -> Vec<pbn_plot::Hist> {
+        cov.summary
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(k, b)| pbn_plot::Hist {
+                label: format!(
+                    "{}–{} (mean {})",
+                    b.a,
+                    b.b,
+                    pbn_plot::fmt_value(pick(b).iter().sum::<f64>() / pick(b).len().max(1) as f64)
+                ),
+                values: pick(b),
+                color: Some(pbn_plot::Rgb::cycle(k)),
+            })
+            .collect()
+    };
+    let panel = |title: &str, x_label: &str, hists| {
+        let mut p = pbn_plot::Panel::new(
+            title,
+            x_label,
+            "probability density",
+            pbn_plot::Content::Histograms {
+                hists,
+                bins: 60,
+                density: true,
+            },
+        );
+        p.vlines = vec![pbn_plot::RefLine::solid(0.0, "", pbn_plot::Rgb::BLACK)];
+        p
+    };
+    let panels = [
+        panel(
+            "pairwise spike-count covariance",
+            "covariance (spikes²)",
+            hist(&|b| b.cov_samples.clone()),
+        ),
+        panel(
+            "pairwise spike-count correlation",
+            "correlation coefficient",
+            hist(&|b| b.corr_samples.clone()),
+        ),
+    ];
+    let title = format!(
+        "Spike-count statistics, {} windows of {} ms, t ∈ ({}, {}] ms",
+        cov.summary.windows, cov.summary.window_ms, analysis.from_ms, analysis.to_ms
+    );
+    pbn_plot::figure(&out.join("covariances"), &title, &panels, 2, None)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

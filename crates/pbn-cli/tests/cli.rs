@@ -225,3 +225,31 @@ fn compare_runs_sizes_and_realizations_and_tabulates_sim_and_theory() {
         .collect();
     assert!(cov.len() == 2 && cov.iter().all(|r| r["theory"].is_number()));
 }
+
+#[test]
+fn plot_draws_the_run_figures_including_covariance_distributions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = pbn(&[
+        "run",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "n=400",
+        "--set",
+        "duration_ms=1500",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = pbn(&["plot", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for name in ["raster", "rates", "covariances"] {
+        for ext in ["png", "svg"] {
+            let f = out.join("plots").join(format!("{name}.{ext}"));
+            let bytes = std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(bytes.len() > 1000, "{} is suspiciously small", f.display());
+        }
+    }
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("skipped weights"), "{stdout}");
+}

@@ -354,6 +354,12 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
 }
 
 /// A short, readable tick label.
+/// Tick positions computed from a range that straddles 0 can land a rounding error away from it
+/// (−5.55e-17); show those as 0.
+fn snap_zero(v: f64) -> f64 {
+    if v.abs() < 1e-12 { 0.0 } else { v }
+}
+
 pub(crate) fn fmt_tick(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return if v == 0.0 { "0".into() } else { format!("{v}") };
@@ -457,8 +463,8 @@ where
         .y_desc(p.y_label.as_str())
         .axis_desc_style((FAMILY, AXIS_DESC_PX))
         .label_style((FAMILY, TICK_PX))
-        .x_label_formatter(&|v| fmt_tick(*v))
-        .y_label_formatter(&|v| fmt_tick(*v))
+        .x_label_formatter(&|v| fmt_tick(snap_zero(*v)))
+        .y_label_formatter(&|v| fmt_tick(snap_zero(*v)))
         .x_labels(7)
         .y_labels(7)
         .bold_line_style(RGBColor(225, 225, 225))
