@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# pbn alone: wall seconds per simulated second and synaptic events per second as N grows
+# (the `pbn bench` network: defaults + iSTDP on I→E, c = 0.1), one and two threads.
+# Writes SCALING.md. Usage: benchmarks/scaling.sh [N ...]   (default 1000 2000 5000 10000 20000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p pbn-cli
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 2000 5000 10000 20000)
+out=benchmarks/SCALING.md
+{
+  echo "# pbn scaling (\`pbn bench\` network), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Simulated time: 10 s for N ≤ 5000, 4 s for N = 10000, 2 s above; wall time of the run only (construction separate)."
+  echo
+  echo "| N | synapses | threads | build s | wall s / sim s | synaptic events / s | E Hz | I Hz |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for n in "${sizes[@]}"; do
+    if [ "$n" -le 5000 ]; then d=10000; elif [ "$n" -le 10000 ]; then d=4000; else d=2000; fi
+    for t in 1 2; do
+      target/release/pbn bench --n "$n" --threads "$t" --duration-ms "$d" --json | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+syn = round(r['n'] ** 2 * 0.1 + 0.2 * r['n'] * r['n'] * 0.1)
+print(f\"| {r['n']} | {syn:.2e} | {r['threads']} | {r['build_s']:.2f} | {r['wall_s_per_simulated_s']:.4f} | {r['synaptic_events_per_s']:.2e} | {r['rates_hz'][0]:.2f} | {r['rates_hz'][1]:.2f} |\")"
+    done
+  done
+} > "$out"
+cat "$out"
