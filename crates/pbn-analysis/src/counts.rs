@@ -30,11 +30,7 @@ impl CountMatrix {
         to_ms: f64,
         window_ms: f64,
     ) -> Self {
-        let windows = if window_ms > 0.0 && to_ms > from_ms {
-            ((to_ms - from_ms) / window_ms + 1e-9).floor() as usize
-        } else {
-            0
-        };
+        let windows = crate::rates::whole_windows(from_ms, to_ms, window_ms);
         let mut data = vec![0.0; windows * neurons];
         for (&t, &id) in times_ms.iter().zip(ids) {
             let j = id as usize;

@@ -4,6 +4,16 @@ use serde::Serialize;
 
 use crate::Group;
 
+/// Number of whole windows of `width_ms` that tile (from_ms, to_ms] (a partial last window is
+/// dropped; a relative slack of 1e-9 absorbs rounding in the bounds).
+pub fn whole_windows(from_ms: f64, to_ms: f64, width_ms: f64) -> usize {
+    if width_ms > 0.0 && to_ms > from_ms {
+        ((to_ms - from_ms) / width_ms + 1e-9).floor() as usize
+    } else {
+        0
+    }
+}
+
 /// Spike count of each of `n` neurons with spike time in the half-open window (`from_ms`, `to_ms`].
 /// Ids ≥ `n` are ignored.
 pub fn spike_counts(times_ms: &[f64], ids: &[u32], n: usize, from_ms: f64, to_ms: f64) -> Vec<u64> {
@@ -54,11 +64,7 @@ pub fn population_rate_series(
     t1_ms: f64,
     bin_ms: f64,
 ) -> RateSeries {
-    let bins = if bin_ms > 0.0 && t1_ms > t0_ms {
-        ((t1_ms - t0_ms) / bin_ms + 1e-9).floor() as usize
-    } else {
-        0
-    };
+    let bins = whole_windows(t0_ms, t1_ms, bin_ms);
     let mut counts = vec![vec![0u64; bins]; groups.len()];
     for (&t, &id) in times_ms.iter().zip(ids) {
         if t <= t0_ms || bins == 0 {

@@ -163,11 +163,8 @@ pub fn currents(model: &Model, w: &Matrix, rates: &[f64]) -> Vec<CurrentBreakdow
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::rel;
     use pbn_core::NetworkSpec;
-
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs()
-    }
 
     #[test]
     fn default_network_rates() {

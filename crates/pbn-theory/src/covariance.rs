@@ -125,11 +125,8 @@ pub fn gamma(model: &Model, w: &Matrix, kappa: f64, finite_n_terms: bool) -> Mat
 mod tests {
     use super::*;
     use crate::balance;
+    use crate::testing::rel;
     use pbn_core::NetworkSpec;
-
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs()
-    }
 
     #[test]
     fn default_covariances_c0_and_c01() {

@@ -3,6 +3,11 @@
 use pbn_core::NetworkSpec;
 use pbn_core::spec::PlasticitySpec;
 
+/// Relative difference |a − b|/|b|.
+pub fn rel(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs()
+}
+
 /// Default network (projections: 0 E→E, 1 I→E, 2 E→I, 3 I→I, 4 X→E, 5 X→I).
 pub fn default() -> NetworkSpec {
     NetworkSpec::default()
