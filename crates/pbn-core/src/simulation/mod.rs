@@ -19,18 +19,23 @@
 use std::io;
 
 use rand::RngExt;
-use rand::seq::index::sample;
 use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::connectivity::{ChunkSynapses, Rows};
 use crate::input::ExternalInput;
 use crate::layout::{Layout, Source};
-use crate::neuron::{Eif, decay};
-use crate::plasticity::{PlasticityRule, ScaledRule};
-use crate::recording::{PlasticInfo, PopulationInfo, RecordSink, RecordingPlan};
+use crate::neuron::Eif;
+use crate::plasticity::PlasticityRule;
+use crate::recording::{RecordSink, RecordingPlan};
 use crate::rng::{Purpose, stream};
 use crate::spec::{NetworkSpec, SpecErrors};
+
+mod chunk;
+mod recorder;
+
+use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats, for_each_chunk};
+use recorder::Recorder;
 
 /// Why a simulation stopped early or could not start.
 #[derive(Debug, Error)]
@@ -80,161 +85,6 @@ impl Default for SimOptions {
     }
 }
 
-/// A projection as the engine uses it.
-#[derive(Debug, Clone)]
-struct ProjectionRuntime {
-    name: String,
-    source: Source,
-    current: usize,
-    pre_start: usize,
-    n_pre: usize,
-    post_pop: usize,
-    inv_tau: f64,
-    static_kick: f64,
-    rule: Option<ScaledRule>,
-    trace: usize,
-}
-
-/// Per-step data every chunk reads.
-struct StepContext<'a> {
-    projections: &'a [ProjectionRuntime],
-    eif: &'a [Eif],
-    stimulus: &'a [f64],
-    input_spikes: &'a [Vec<u32>],
-    current_decay: &'a [f64],
-    trace_decay: &'a [f64],
-    pop_ranges: &'a [(usize, usize)],
-}
-
-/// A contiguous range of neurons with their state and incoming synapses.
-struct Chunk {
-    lo: usize,
-    hi: usize,
-    v: Vec<f64>,
-    currents: Vec<Vec<f64>>,
-    total: Vec<f64>,
-    parts: Vec<ChunkSynapses>,
-    /// (population, chunk-local start, chunk-local end).
-    segments: Vec<(usize, usize, usize)>,
-    spikes: Vec<u32>,
-    nan_neuron: Option<usize>,
-}
-
-impl Chunk {
-    /// Steps 1–3 for this chunk.
-    fn advance(&mut self, ctx: &StepContext) {
-        for (p, proj) in ctx.projections.iter().enumerate() {
-            if let Source::Input(x) = proj.source {
-                let part = &self.parts[p];
-                let cur = &mut self.currents[proj.current];
-                for &k in &ctx.input_spikes[x] {
-                    for &t in &part.fwd_target[part.row_range(k as usize)] {
-                        cur[t as usize] += proj.static_kick;
-                    }
-                }
-            }
-        }
-        for &(pop, a, b) in &self.segments {
-            let currents: Vec<&[f64]> = self.currents.iter().map(|c| &c[a..b]).collect();
-            ctx.eif[pop].step(&mut self.v[a..b], &currents, ctx.stimulus[pop], &mut self.total[a..b]);
-        }
-        self.spikes.clear();
-        for &(pop, a, b) in &self.segments {
-            let v_th = ctx.eif[pop].v_th;
-            // Spikes are rare: test blocks of 8 without branches (`!(v < v_th)` also counts NaN
-            // as a hit, so divergence is caught; it measured 6 % faster than `v >= v_th ||
-            // v.is_nan()`), and look inside a block only when it has a hit.
-            for (block, vs) in self.v[a..b].chunks(8).enumerate() {
-                #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                let hit = vs.iter().fold(false, |hit, &v| hit | !(v < v_th));
-                if !hit {
-                    continue;
-                }
-                for (l, &v) in vs.iter().enumerate() {
-                    let id = self.lo + a + block * 8 + l;
-                    if v >= v_th {
-                        self.spikes.push(id as u32);
-                    } else if v.is_nan() && self.nan_neuron.is_none() {
-                        self.nan_neuron = Some(id);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Steps 4–5 for the synapses onto this chunk.
-    fn deliver(&mut self, ctx: &StepContext, spikes: &[u32], traces: &[Vec<f64>]) {
-        for (p, proj) in ctx.projections.iter().enumerate() {
-            if let Source::Input(_) = proj.source {
-                continue;
-            }
-            let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
-            let part = &mut self.parts[p];
-            let cur = &mut self.currents[proj.current];
-            let Some(rule) = proj.rule else {
-                for &s in pre_spikes {
-                    for &t in &part.fwd_target[part.row_range(s as usize - proj.pre_start)] {
-                        cur[t as usize] += proj.static_kick;
-                    }
-                }
-                continue;
-            };
-            let x = &traces[proj.trace];
-            for &s in pre_spikes {
-                let row = part.row_range(s as usize - proj.pre_start);
-                let targets = &part.fwd_target[row.clone()];
-                let weights = &mut part.weights[row];
-                if rule.pre.active {
-                    for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * proj.inv_tau;
-                        *w = rule.on_pre(*w, x[self.lo + t as usize]);
-                    }
-                } else {
-                    for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * proj.inv_tau;
-                    }
-                }
-            }
-            if rule.post.active && part.post_len > 0 {
-                let first = self.lo + part.post_offset;
-                for &s in spikes_in(&self.spikes, first, first + part.post_len) {
-                    let i = s as usize - first;
-                    for slot in part.incoming_range(i) {
-                        let f = part.bwd_pos[slot] as usize;
-                        let pre = proj.pre_start + part.bwd_pre[slot] as usize;
-                        part.weights[f] = rule.on_post(part.weights[f], x[pre]);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Steps 6–8 for this chunk; `traces` are this chunk's slices of every trace array.
-    fn finish(&mut self, ctx: &StepContext, traces: Vec<&mut [f64]>) {
-        for (x, &d) in traces.into_iter().zip(ctx.trace_decay) {
-            for &s in &self.spikes {
-                x[s as usize - self.lo] += 1.0;
-            }
-            decay(x, d);
-        }
-        for (cur, &d) in self.currents.iter_mut().zip(ctx.current_decay) {
-            decay(cur, d);
-        }
-        for &s in &self.spikes {
-            let id = s as usize;
-            let pop = ctx.pop_ranges.partition_point(|&(_, end)| end <= id);
-            self.v[id - self.lo] = ctx.eif[pop].v_re;
-        }
-    }
-}
-
-/// The ids in a sorted spike list that fall in [lo, hi).
-fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
-    let a = spikes.partition_point(|&s| (s as usize) < lo);
-    let b = spikes.partition_point(|&s| (s as usize) < hi);
-    &spikes[a..b]
-}
-
 /// A stimulus resolved to steps.
 #[derive(Debug, Clone)]
 struct StimulusRuntime {
@@ -242,29 +92,6 @@ struct StimulusRuntime {
     current: f64,
     start_ms: f64,
     stop_ms: f64,
-}
-
-/// Where a recorded synapse lives: its chunk and forward position.
-#[derive(Debug, Clone, Copy)]
-struct SynapseRef {
-    chunk: usize,
-    pos: usize,
-}
-
-/// Recording state.
-struct Recorder {
-    plan: RecordingPlan,
-    started: bool,
-    rate_bin_steps: u64,
-    rate_counts: Vec<u64>,
-    weight_steps: u64,
-    weight_samples: Vec<Vec<SynapseRef>>,
-    neuron_steps: u64,
-    neuron_refs: Vec<(usize, usize)>,
-    v_sum: Vec<f64>,
-    current_sum: Vec<f64>,
-    guard_steps: u64,
-    guard_counts: Vec<u64>,
 }
 
 /// A running simulation of one network.
@@ -458,7 +285,7 @@ impl Simulation {
             })
             .collect();
 
-        let recorder = Self::plan_recording(spec, &layout, &projections, &chunks);
+        let recorder = Recorder::plan(spec, &layout, &projections, &chunks);
         Ok(Self {
             spec: spec.clone(),
             pop_ranges,
@@ -484,112 +311,6 @@ impl Simulation {
             current_decay,
             recorder,
         })
-    }
-
-    fn plan_recording(
-        spec: &NetworkSpec,
-        layout: &Layout,
-        projections: &[ProjectionRuntime],
-        chunks: &[Chunk],
-    ) -> Recorder {
-        let r = &spec.record;
-        let steps = |ms: f64| ((ms / spec.dt_ms).round() as u64).max(1);
-        let mut plastic = vec![];
-        let mut weight_samples = vec![];
-        for (pi, proj) in projections.iter().enumerate() {
-            if proj.rule.is_none() {
-                continue;
-            }
-            let sizes: Vec<usize> = chunks.iter().map(|c| c.parts[pi].bwd_pre.len()).collect();
-            let total: usize = sizes.iter().sum();
-            let k = (r.weight_samples as usize).min(total);
-            let mut rng = stream(spec.seed, Purpose::WeightSample, pi as u64, 0);
-            let mut picks = sample(&mut rng, total, k).into_vec();
-            picks.sort_unstable();
-            let post_start = layout.populations[proj.post_pop].start;
-            let (mut refs, mut pre, mut post) = (vec![], vec![], vec![]);
-            for g in picks {
-                let (mut chunk, mut pos) = (0, g);
-                while pos >= sizes[chunk] {
-                    pos -= sizes[chunk];
-                    chunk += 1;
-                }
-                let part = &chunks[chunk].parts[pi];
-                let i = part.bwd_ptr.partition_point(|&o| o as usize <= pos) - 1;
-                refs.push(SynapseRef {
-                    chunk,
-                    pos: part.bwd_pos[pos] as usize,
-                });
-                pre.push((proj.pre_start + part.bwd_pre[pos] as usize) as u32);
-                post.push((chunks[chunk].lo + part.post_offset + i) as u32);
-                debug_assert!(post.last().map(|&p| p as usize >= post_start).unwrap_or(true));
-            }
-            plastic.push(PlasticInfo {
-                projection: pi,
-                name: proj.name.clone(),
-                synapses: total,
-                sample_pre: pre,
-                sample_post: post,
-            });
-            weight_samples.push(refs);
-        }
-        let mut sampled = vec![];
-        for (pi, pop) in layout.populations.iter().enumerate() {
-            let k = (r.neuron_samples as usize).min(pop.len);
-            let mut rng = stream(spec.seed, Purpose::NeuronSample, pi as u64, 0);
-            let mut ids: Vec<u32> = sample(&mut rng, pop.len, k)
-                .into_iter()
-                .map(|i| (pop.start + i) as u32)
-                .collect();
-            ids.sort_unstable();
-            sampled.extend(ids);
-        }
-        let neuron_refs = sampled
-            .iter()
-            .map(|&id| {
-                let c = chunks
-                    .iter()
-                    .position(|c| c.lo <= id as usize && (id as usize) < c.hi)
-                    .expect("covered");
-                (c, id as usize - chunks[c].lo)
-            })
-            .collect();
-        let n_sources = layout.sources().len();
-        Recorder {
-            rate_bin_steps: steps(r.rate_bin_ms),
-            rate_counts: vec![0; layout.populations.len()],
-            weight_steps: steps(r.weight_interval_ms),
-            weight_samples,
-            neuron_steps: steps(r.neuron_interval_ms),
-            v_sum: vec![0.0; sampled.len()],
-            current_sum: vec![0.0; sampled.len() * n_sources],
-            neuron_refs,
-            guard_steps: steps(spec.guard.window_ms),
-            guard_counts: vec![0; layout.populations.len()],
-            started: false,
-            plan: RecordingPlan {
-                populations: layout
-                    .populations
-                    .iter()
-                    .map(|p| PopulationInfo {
-                        name: p.name.clone(),
-                        start: p.start,
-                        len: p.len,
-                    })
-                    .collect(),
-                sources: layout
-                    .sources()
-                    .iter()
-                    .map(|&s| layout.source_name(s).to_string())
-                    .collect(),
-                plastic,
-                sampled_neurons: sampled,
-                spikes: r.spikes,
-                rate_bin_ms: r.rate_bin_ms,
-                weight_interval_ms: r.weight_interval_ms,
-                neuron_interval_ms: r.neuron_interval_ms,
-            },
-        }
     }
 
     /// The validated spec this simulation runs.
@@ -713,7 +434,23 @@ impl Simulation {
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
         while self.step < target {
             self.step_once();
-            self.record(sink)?;
+            if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
+                return Err(SimError::Diverged {
+                    neuron,
+                    t_ms: self.time_ms(),
+                });
+            }
+            let max_rate_hz = self.spec.guard.max_rate_hz;
+            self.recorder.record(
+                self.step,
+                self.dt_ms,
+                self.sqrt_n,
+                &self.chunks,
+                &self.spikes,
+                &self.layout,
+                max_rate_hz,
+                sink,
+            )?;
         }
         Ok(())
     }
@@ -794,105 +531,4 @@ impl Simulation {
         self.spikes = spikes;
         self.step = i;
     }
-
-    fn record(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        let t = self.time_ms();
-        if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
-            return Err(SimError::Diverged { neuron, t_ms: t });
-        }
-        let i = self.step;
-        let rec = &mut self.recorder;
-        if rec.plan.spikes && !self.spikes.is_empty() {
-            sink.spikes(t, &self.spikes)?;
-        }
-        if i.is_multiple_of(rec.rate_bin_steps) {
-            let bin_s = rec.rate_bin_steps as f64 * self.dt_ms * 1e-3;
-            let rates: Vec<f64> = rec
-                .rate_counts
-                .iter()
-                .zip(&self.layout.populations)
-                .map(|(&c, p)| c as f64 / (p.len as f64 * bin_s))
-                .collect();
-            sink.population_rates(t, &rates)?;
-            rec.rate_counts.fill(0);
-        }
-        if !rec.neuron_refs.is_empty() {
-            let n = rec.neuron_refs.len();
-            for (k, &(c, l)) in rec.neuron_refs.iter().enumerate() {
-                let chunk = &self.chunks[c];
-                rec.v_sum[k] += chunk.v[l];
-                for (s, cur) in chunk.currents.iter().enumerate() {
-                    rec.current_sum[s * n + k] += cur[l];
-                }
-            }
-            if i.is_multiple_of(rec.neuron_steps) {
-                let inv = 1.0 / rec.neuron_steps as f64;
-                let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
-                let cur: Vec<f64> = rec.current_sum.iter().map(|x| x * inv).collect();
-                sink.neurons(t, &v, &cur)?;
-                rec.v_sum.fill(0.0);
-                rec.current_sum.fill(0.0);
-            }
-        }
-        if i.is_multiple_of(rec.weight_steps) {
-            for k in 0..rec.plan.plastic.len() {
-                let pi = rec.plan.plastic[k].projection;
-                let samples: Vec<f64> = rec.weight_samples[k]
-                    .iter()
-                    .map(|r| self.chunks[r.chunk].parts[pi].weights[r.pos] * self.sqrt_n)
-                    .collect();
-                let (mean, std) = block_stats(&self.chunks, pi, self.sqrt_n);
-                sink.weights(k, t, &samples, mean, std)?;
-            }
-        }
-        let rec = &mut self.recorder;
-        if i.is_multiple_of(rec.guard_steps) {
-            let window_ms = rec.guard_steps as f64 * self.dt_ms;
-            let limit = self.spec.guard.max_rate_hz;
-            for (p, &c) in rec.guard_counts.iter().enumerate() {
-                let pop = &self.layout.populations[p];
-                let rate = c as f64 / (pop.len as f64 * window_ms * 1e-3);
-                if rate > limit {
-                    return Err(SimError::Runaway {
-                        population: pop.name.clone(),
-                        rate_hz: rate,
-                        limit_hz: limit,
-                        window_ms,
-                        t_ms: t,
-                    });
-                }
-            }
-            rec.guard_counts.fill(0);
-        }
-        Ok(())
-    }
-}
-
-/// Runs `f` on every chunk, in parallel when a pool is given.
-fn for_each_chunk(pool: Option<&rayon::ThreadPool>, chunks: &mut [Chunk], f: impl Fn(&mut Chunk) + Sync + Send) {
-    match pool {
-        Some(p) => p.install(|| chunks.par_iter_mut().for_each(f)),
-        None => chunks.iter_mut().for_each(f),
-    }
-}
-
-/// Mean and standard deviation (unscaled) of a plastic projection's weights. One accumulator
-/// over the synapses in post-major order gives the same sum for any chunking.
-fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
-    let (mut n, mut sum, mut sq) = (0usize, 0.0, 0.0);
-    for c in chunks {
-        let part = &c.parts[projection];
-        for &f in &part.bwd_pos {
-            let w = part.weights[f as usize];
-            n += 1;
-            sum += w;
-            sq += w * w;
-        }
-    }
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let mean = sum / n as f64;
-    let var = (sq / n as f64 - mean * mean).max(0.0);
-    (mean * sqrt_n, var.sqrt() * sqrt_n)
 }

@@ -1,0 +1,222 @@
+//! What the engine records each step (spikes, population rates, sampled neurons and synapses,
+//! block weight statistics), which synapses and neurons are sampled, and the runaway guard.
+
+use rand::seq::index::sample;
+
+use super::SimError;
+use super::chunk::{Chunk, ProjectionRuntime, block_stats};
+use crate::layout::Layout;
+use crate::recording::{PlasticInfo, PopulationInfo, RecordSink, RecordingPlan};
+use crate::rng::{Purpose, stream};
+use crate::spec::NetworkSpec;
+
+/// Where a recorded synapse lives: its chunk and forward position.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SynapseRef {
+    pub(super) chunk: usize,
+    pub(super) pos: usize,
+}
+
+/// Recording state.
+pub(super) struct Recorder {
+    pub(super) plan: RecordingPlan,
+    pub(super) started: bool,
+    pub(super) rate_bin_steps: u64,
+    pub(super) rate_counts: Vec<u64>,
+    pub(super) weight_steps: u64,
+    pub(super) weight_samples: Vec<Vec<SynapseRef>>,
+    pub(super) neuron_steps: u64,
+    pub(super) neuron_refs: Vec<(usize, usize)>,
+    pub(super) v_sum: Vec<f64>,
+    pub(super) current_sum: Vec<f64>,
+    pub(super) guard_steps: u64,
+    pub(super) guard_counts: Vec<u64>,
+}
+
+impl Recorder {
+    pub(super) fn plan(
+        spec: &NetworkSpec,
+        layout: &Layout,
+        projections: &[ProjectionRuntime],
+        chunks: &[Chunk],
+    ) -> Self {
+        let r = &spec.record;
+        let steps = |ms: f64| ((ms / spec.dt_ms).round() as u64).max(1);
+        let mut plastic = vec![];
+        let mut weight_samples = vec![];
+        for (pi, proj) in projections.iter().enumerate() {
+            if proj.rule.is_none() {
+                continue;
+            }
+            let sizes: Vec<usize> = chunks.iter().map(|c| c.parts[pi].bwd_pre.len()).collect();
+            let total: usize = sizes.iter().sum();
+            let k = (r.weight_samples as usize).min(total);
+            let mut rng = stream(spec.seed, Purpose::WeightSample, pi as u64, 0);
+            let mut picks = sample(&mut rng, total, k).into_vec();
+            picks.sort_unstable();
+            let post_start = layout.populations[proj.post_pop].start;
+            let (mut refs, mut pre, mut post) = (vec![], vec![], vec![]);
+            for g in picks {
+                let (mut chunk, mut pos) = (0, g);
+                while pos >= sizes[chunk] {
+                    pos -= sizes[chunk];
+                    chunk += 1;
+                }
+                let part = &chunks[chunk].parts[pi];
+                let i = part.bwd_ptr.partition_point(|&o| o as usize <= pos) - 1;
+                refs.push(SynapseRef {
+                    chunk,
+                    pos: part.bwd_pos[pos] as usize,
+                });
+                pre.push((proj.pre_start + part.bwd_pre[pos] as usize) as u32);
+                post.push((chunks[chunk].lo + part.post_offset + i) as u32);
+                debug_assert!(post.last().map(|&p| p as usize >= post_start).unwrap_or(true));
+            }
+            plastic.push(PlasticInfo {
+                projection: pi,
+                name: proj.name.clone(),
+                synapses: total,
+                sample_pre: pre,
+                sample_post: post,
+            });
+            weight_samples.push(refs);
+        }
+        let mut sampled = vec![];
+        for (pi, pop) in layout.populations.iter().enumerate() {
+            let k = (r.neuron_samples as usize).min(pop.len);
+            let mut rng = stream(spec.seed, Purpose::NeuronSample, pi as u64, 0);
+            let mut ids: Vec<u32> = sample(&mut rng, pop.len, k)
+                .into_iter()
+                .map(|i| (pop.start + i) as u32)
+                .collect();
+            ids.sort_unstable();
+            sampled.extend(ids);
+        }
+        let neuron_refs = sampled
+            .iter()
+            .map(|&id| {
+                let c = chunks
+                    .iter()
+                    .position(|c| c.lo <= id as usize && (id as usize) < c.hi)
+                    .expect("covered");
+                (c, id as usize - chunks[c].lo)
+            })
+            .collect();
+        let n_sources = layout.sources().len();
+        Recorder {
+            rate_bin_steps: steps(r.rate_bin_ms),
+            rate_counts: vec![0; layout.populations.len()],
+            weight_steps: steps(r.weight_interval_ms),
+            weight_samples,
+            neuron_steps: steps(r.neuron_interval_ms),
+            v_sum: vec![0.0; sampled.len()],
+            current_sum: vec![0.0; sampled.len() * n_sources],
+            neuron_refs,
+            guard_steps: steps(spec.guard.window_ms),
+            guard_counts: vec![0; layout.populations.len()],
+            started: false,
+            plan: RecordingPlan {
+                populations: layout
+                    .populations
+                    .iter()
+                    .map(|p| PopulationInfo {
+                        name: p.name.clone(),
+                        start: p.start,
+                        len: p.len,
+                    })
+                    .collect(),
+                sources: layout
+                    .sources()
+                    .iter()
+                    .map(|&s| layout.source_name(s).to_string())
+                    .collect(),
+                plastic,
+                sampled_neurons: sampled,
+                spikes: r.spikes,
+                rate_bin_ms: r.rate_bin_ms,
+                weight_interval_ms: r.weight_interval_ms,
+                neuron_interval_ms: r.neuron_interval_ms,
+            },
+        }
+    }
+
+    /// Hands this step's records to the sink and applies the runaway guard.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record(
+        &mut self,
+        step: u64,
+        dt_ms: f64,
+        sqrt_n: f64,
+        chunks: &[Chunk],
+        spikes: &[u32],
+        layout: &Layout,
+        max_rate_hz: f64,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
+        let t = step as f64 * dt_ms;
+        let i = step;
+        let rec = self;
+        if rec.plan.spikes && !spikes.is_empty() {
+            sink.spikes(t, spikes)?;
+        }
+        if i.is_multiple_of(rec.rate_bin_steps) {
+            let bin_s = rec.rate_bin_steps as f64 * dt_ms * 1e-3;
+            let rates: Vec<f64> = rec
+                .rate_counts
+                .iter()
+                .zip(&layout.populations)
+                .map(|(&c, p)| c as f64 / (p.len as f64 * bin_s))
+                .collect();
+            sink.population_rates(t, &rates)?;
+            rec.rate_counts.fill(0);
+        }
+        if !rec.neuron_refs.is_empty() {
+            let n = rec.neuron_refs.len();
+            for (k, &(c, l)) in rec.neuron_refs.iter().enumerate() {
+                let chunk = &chunks[c];
+                rec.v_sum[k] += chunk.v[l];
+                for (s, cur) in chunk.currents.iter().enumerate() {
+                    rec.current_sum[s * n + k] += cur[l];
+                }
+            }
+            if i.is_multiple_of(rec.neuron_steps) {
+                let inv = 1.0 / rec.neuron_steps as f64;
+                let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
+                let cur: Vec<f64> = rec.current_sum.iter().map(|x| x * inv).collect();
+                sink.neurons(t, &v, &cur)?;
+                rec.v_sum.fill(0.0);
+                rec.current_sum.fill(0.0);
+            }
+        }
+        if i.is_multiple_of(rec.weight_steps) {
+            for k in 0..rec.plan.plastic.len() {
+                let pi = rec.plan.plastic[k].projection;
+                let samples: Vec<f64> = rec.weight_samples[k]
+                    .iter()
+                    .map(|r| chunks[r.chunk].parts[pi].weights[r.pos] * sqrt_n)
+                    .collect();
+                let (mean, std) = block_stats(chunks, pi, sqrt_n);
+                sink.weights(k, t, &samples, mean, std)?;
+            }
+        }
+        if i.is_multiple_of(rec.guard_steps) {
+            let window_ms = rec.guard_steps as f64 * dt_ms;
+            let limit = max_rate_hz;
+            for (p, &c) in rec.guard_counts.iter().enumerate() {
+                let pop = &layout.populations[p];
+                let rate = c as f64 / (pop.len as f64 * window_ms * 1e-3);
+                if rate > limit {
+                    return Err(SimError::Runaway {
+                        population: pop.name.clone(),
+                        rate_hz: rate,
+                        limit_hz: limit,
+                        window_ms,
+                        t_ms: t,
+                    });
+                }
+            }
+            rec.guard_counts.fill(0);
+        }
+        Ok(())
+    }
+}
