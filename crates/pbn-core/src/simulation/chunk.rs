@@ -139,9 +139,11 @@ impl Chunk {
         }
     }
 
-    /// Steps 6–8 for this chunk; `traces` are this chunk's slices of every trace array.
-    pub(super) fn finish(&mut self, ctx: &StepContext, traces: Vec<&mut [f64]>) {
-        for (x, &d) in traces.into_iter().zip(ctx.trace_decay) {
+    /// Steps 6–8 for this chunk: its neurons' traces as of before this step (`traces`, all neurons)
+    /// are written, incremented and decayed, into `next` (this chunk's slices of the other buffer).
+    pub(super) fn finish(&mut self, ctx: &StepContext, traces: &[Vec<f64>], next: Vec<&mut [f64]>) {
+        for ((x, prev), &d) in next.into_iter().zip(traces).zip(ctx.trace_decay) {
+            x.copy_from_slice(&prev[self.lo..self.hi]);
             for &s in &self.spikes {
                 x[s as usize - self.lo] += 1.0;
             }

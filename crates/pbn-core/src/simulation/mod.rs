@@ -115,6 +115,7 @@ pub struct Simulation {
     input_spikes: Vec<Vec<u32>>,
     spikes: Vec<u32>,
     traces: Vec<Vec<f64>>,
+    next_traces: Vec<Vec<f64>>,
     trace_decay: Vec<f64>,
     current_decay: Vec<f64>,
     spike_counts: Vec<u64>,
@@ -293,6 +294,7 @@ impl Simulation {
             input_spikes: vec![vec![]; layout.inputs.len()],
             spike_counts: vec![0; layout.populations.len()],
             traces: vec![vec![0.0; n]; trace_taus.len()],
+            next_traces: vec![vec![0.0; n]; trace_taus.len()],
             trace_decay: trace_taus.iter().map(|t| 1.0 - dt / t).collect(),
             layout,
             options,
@@ -484,7 +486,6 @@ impl Simulation {
         }
 
         let mut spikes = std::mem::take(&mut self.spikes);
-        let mut traces = std::mem::take(&mut self.traces);
         let pool = self.pool.as_deref();
         let ctx = StepContext {
             projections: &self.projections,
@@ -500,11 +501,13 @@ impl Simulation {
         for c in &self.chunks {
             spikes.extend_from_slice(&c.spikes);
         }
-        for_each_chunk(pool, &mut self.chunks, |c| c.deliver(&ctx, &spikes, &traces));
 
-        // Split every trace array into the chunks' ranges for the owner-only writes of steps 6–7.
+        // Steps 4–8 in one parallel section: plasticity reads every neuron's trace as it was
+        // before this step (`traces`), while each chunk writes its neurons' updated traces into
+        // the other buffer (`next_traces`); the buffers are swapped afterwards.
+        let traces = &self.traces;
         let mut slices: Vec<Vec<&mut [f64]>> = self.chunks.iter().map(|_| vec![]).collect();
-        for tr in traces.iter_mut() {
+        for tr in self.next_traces.iter_mut() {
             let mut rest: &mut [f64] = tr;
             for (c, s) in self.chunks.iter().zip(slices.iter_mut()) {
                 let (a, b) = rest.split_at_mut(c.hi - c.lo);
@@ -512,16 +515,15 @@ impl Simulation {
                 rest = b;
             }
         }
+        let step = |(c, next): (&mut Chunk, Vec<&mut [f64]>)| {
+            c.deliver(&ctx, &spikes, traces);
+            c.finish(&ctx, traces, next);
+        };
         match pool {
-            Some(p) => p.install(|| {
-                self.chunks
-                    .par_iter_mut()
-                    .zip(slices)
-                    .for_each(|(c, s)| c.finish(&ctx, s));
-            }),
-            None => self.chunks.iter_mut().zip(slices).for_each(|(c, s)| c.finish(&ctx, s)),
+            Some(p) => p.install(|| self.chunks.par_iter_mut().zip(slices).for_each(step)),
+            None => self.chunks.iter_mut().zip(slices).for_each(step),
         }
-        self.traces = traces;
+        std::mem::swap(&mut self.traces, &mut self.next_traces);
         for &s in &spikes {
             let pop = self.pop_ranges.partition_point(|&(_, end)| end <= s as usize);
             self.spike_counts[pop] += 1;
