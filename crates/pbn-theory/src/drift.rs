@@ -98,11 +98,24 @@ pub fn block_drift_scale(rule: &PlasticityRule, j: f64, r_post: f64, r_pre: f64,
 /// dj/dt (weight/ms) of every plastic block at plastic weights `j`, given rates (kHz) and the
 /// matrix W used for Γ.
 pub fn drift_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts: &DriftOptions) -> Vec<f64> {
-    let gamma = if opts.kappa != 0.0 {
-        Some(covariance::gamma(model, w, opts.kappa, opts.finite_n_terms))
-    } else {
-        None
-    };
+    per_block(model, j, rates, w, opts, block_drift)
+}
+
+/// [`block_drift_scale`] of every plastic block.
+pub fn drift_scale_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts: &DriftOptions) -> Vec<f64> {
+    per_block(model, j, rates, w, opts, block_drift_scale)
+}
+
+/// Applies `f(rule, j, r_post, r_pre, Γ_post,pre)` to every plastic block.
+fn per_block(
+    model: &Model,
+    j: &[f64],
+    rates: &[f64],
+    w: &Matrix,
+    opts: &DriftOptions,
+    f: impl Fn(&PlasticityRule, f64, f64, f64, f64) -> f64,
+) -> Vec<f64> {
+    let gamma = (opts.kappa != 0.0).then(|| covariance::gamma(model, w, opts.kappa, opts.finite_n_terms));
     model
         .plastic
         .iter()
@@ -111,22 +124,7 @@ pub fn drift_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts:
             let bl = &model.blocks[b];
             let rule = bl.rule.as_ref().expect("plastic blocks have a rule");
             let g = gamma.as_ref().map_or(0.0, |g| g[bl.post][bl.pre]);
-            block_drift(rule, jb, rates[bl.post], rates[bl.pre], g)
-        })
-        .collect()
-}
-
-/// [`block_drift_scale`] of every plastic block.
-pub fn drift_scale_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts: &DriftOptions) -> Vec<f64> {
-    let gamma = covariance::gamma(model, w, opts.kappa, opts.finite_n_terms);
-    model
-        .plastic
-        .iter()
-        .zip(j)
-        .map(|(&b, &jb)| {
-            let bl = &model.blocks[b];
-            let rule = bl.rule.as_ref().expect("plastic blocks have a rule");
-            block_drift_scale(rule, jb, rates[bl.post], rates[bl.pre], gamma[bl.post][bl.pre])
+            f(rule, jb, rates[bl.post], rates[bl.pre], g)
         })
         .collect()
 }
