@@ -121,6 +121,18 @@ fn decay_portable(values: &mut [f64], factor: f64) {
     }
 }
 
+/// `out[l] = from[l] · factor` (decay into another buffer).
+pub fn decay_into(out: &mut [f64], from: &[f64], factor: f64) {
+    simd_dispatch!(decay_into_portable(out, from, factor))
+}
+
+#[inline(always)]
+fn decay_into_portable(out: &mut [f64], from: &[f64], factor: f64) {
+    for (o, &x) in out.iter_mut().zip(from) {
+        *o = x * factor;
+    }
+}
+
 /// e^x to within 2 ulp for x in [−708, 708] (clamped outside, so overflow gives a huge finite
 /// value that crosses any threshold). Written without branches or calls so that the voltage loop
 /// vectorises; `f64::exp` is a libm call that blocks that and dominates the step at N ≈ 5000.

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::connectivity::ChunkSynapses;
 use crate::layout::Source;
-use crate::neuron::{Eif, decay};
+use crate::neuron::{Eif, decay, decay_into};
 use crate::plasticity::ScaledRule;
 
 /// A projection as the engine uses it.
@@ -143,11 +143,13 @@ impl Chunk {
     /// are written, incremented and decayed, into `next` (this chunk's slices of the other buffer).
     pub(super) fn finish(&mut self, ctx: &StepContext, traces: &[Vec<f64>], next: Vec<&mut [f64]>) {
         for ((x, prev), &d) in next.into_iter().zip(traces).zip(ctx.trace_decay) {
-            x.copy_from_slice(&prev[self.lo..self.hi]);
+            // x ← (x + 1)·d for spiking neurons, x·d for the others, in one pass.
+            let prev = &prev[self.lo..self.hi];
+            decay_into(x, prev, d);
             for &s in &self.spikes {
-                x[s as usize - self.lo] += 1.0;
+                let l = s as usize - self.lo;
+                x[l] = (prev[l] + 1.0) * d;
             }
-            decay(x, d);
         }
         for (cur, &d) in self.currents.iter_mut().zip(ctx.current_decay) {
             decay(cur, d);
