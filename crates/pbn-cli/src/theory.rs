@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pbn_rundir::{NpyStream, write_atomic};
+use pbn_analysis::{AnalyzeOptions, analyze_run};
+use pbn_rundir::{NpyStream, RunData, write_atomic};
 use pbn_theory::{SweepParam, TheoryOptions, Trajectory};
 
 use crate::config::{DEFAULT_CONFIG, load};
@@ -36,6 +37,10 @@ pub struct TheoryArgs {
     /// Empirical correction D per population (weight·kHz), comma-separated (MODEL.md §4.7).
     #[arg(long, value_delimiter = ',', value_name = "D1,D2,...")]
     correction: Option<Vec<f64>>,
+    /// Take D from a run directory instead: D_a = Σ_b p_ab q_b Cov(j_ab, r_b) measured from its
+    /// final plastic weights and second-half rates (the authors' recipe for the manifold, §4.7).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "correction")]
+    correction_from: Option<PathBuf>,
     /// Integrate the mean-weight ODE for this long (ms) from the config's weights.
     #[arg(long)]
     integrate_ms: Option<f64>,
@@ -48,13 +53,17 @@ pub struct TheoryArgs {
 }
 
 pub fn theory(args: TheoryArgs) -> Result<ExitCode, String> {
+    let correction = match &args.correction_from {
+        Some(dir) => Some(measured_correction(dir)?),
+        None => args.correction.clone(),
+    };
     let options = TheoryOptions {
         at_ms: args.at_ms,
         window_ms: args.window_ms,
         fano: args.fano,
         kappa: args.kappa,
         finite_n_terms: args.finite_n,
-        correction: args.correction.clone(),
+        correction,
         integrate_ms: args.integrate_ms,
         ..TheoryOptions::default()
     };
@@ -107,4 +116,23 @@ fn write_trajectory(dir: &Path, t: &Trajectory) -> std::io::Result<()> {
         s.finish()?;
     }
     Ok(())
+}
+
+/// D measured in a run directory (via `pbn analyze`'s rate–weight covariance).
+fn measured_correction(dir: &Path) -> Result<Vec<f64>, String> {
+    let run = RunData::open(dir).map_err(|e| e.to_string())?;
+    let analysis = analyze_run(&run, &AnalyzeOptions::default()).map_err(|e| e.to_string())?;
+    let d = analysis.correction_d.ok_or_else(|| {
+        format!(
+            "{}: no correction D could be measured (it needs final weights of a plastic projection and spikes): {}",
+            dir.display(),
+            analysis.notes.join("; ")
+        )
+    })?;
+    println!(
+        "correction D from {} (weight·kHz): {}",
+        dir.display(),
+        d.iter().map(|v| format!("{v:+.4e}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(d)
 }

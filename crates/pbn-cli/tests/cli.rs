@@ -253,3 +253,56 @@ fn plot_draws_the_run_figures_including_covariance_distributions() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("skipped weights"), "{stdout}");
 }
+
+#[test]
+fn theory_takes_the_correction_d_from_a_run_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let sets = [
+        "n=500",
+        "duration_ms=3000",
+        "projections.1.weight=-250",
+        "projections.1.plasticity.eta=0.01",
+    ];
+    let mut args = vec!["run", "--quiet", "--out", run.to_str().unwrap()];
+    let cfg = example("istdp_i_to_e.toml");
+    args.insert(1, &cfg);
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    assert!(pbn(&args).status.success());
+    let o = pbn(&[
+        "theory",
+        &cfg,
+        "--set",
+        "n=500",
+        "--correction-from",
+        run.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("correction D from") && stdout.contains("D (correction)"),
+        "{stdout}"
+    );
+
+    // A run without plastic weights has no D: a clear error, not a panic.
+    let plain = tmp.path().join("plain");
+    assert!(
+        pbn(&[
+            "run",
+            "--quiet",
+            "--out",
+            plain.to_str().unwrap(),
+            "--set",
+            "n=300",
+            "--set",
+            "duration_ms=600"
+        ])
+        .status
+        .success()
+    );
+    let o = pbn(&["theory", "--correction-from", plain.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no correction D could be measured"));
+}
