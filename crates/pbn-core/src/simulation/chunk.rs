@@ -3,8 +3,6 @@
 //! memory, so chunks run in parallel; every per-neuron and per-synapse sequence of operations is
 //! the same for any chunking.
 
-use rayon::prelude::*;
-
 use crate::connectivity::ChunkSynapses;
 use crate::layout::Source;
 use crate::neuron::{Eif, decay, decay_into};
@@ -167,18 +165,6 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
     let a = spikes.partition_point(|&s| (s as usize) < lo);
     let b = spikes.partition_point(|&s| (s as usize) < hi);
     &spikes[a..b]
-}
-
-/// Runs `f` on every chunk, in parallel when a pool is given.
-pub(super) fn for_each_chunk(
-    pool: Option<&rayon::ThreadPool>,
-    chunks: &mut [Chunk],
-    f: impl Fn(&mut Chunk) + Sync + Send,
-) {
-    match pool {
-        Some(p) => p.install(|| chunks.par_iter_mut().for_each(f)),
-        None => chunks.iter_mut().for_each(f),
-    }
 }
 
 /// Mean and standard deviation (unscaled) of a plastic projection's weights. One accumulator

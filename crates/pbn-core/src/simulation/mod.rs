@@ -31,10 +31,26 @@ use crate::recording::{RecordSink, RecordingPlan};
 use crate::rng::{Purpose, stream};
 use crate::spec::{NetworkSpec, SpecErrors};
 
+/// What every chunk reads during a step, borrowed field by field (so the chunks stay mutable).
+macro_rules! step_context {
+    ($sim:expr) => {
+        StepContext {
+            projections: &$sim.projections,
+            eif: &$sim.eif,
+            stimulus: &$sim.stimulus,
+            input_spikes: &$sim.input_spikes,
+            current_decay: &$sim.current_decay,
+            trace_decay: &$sim.trace_decay,
+            pop_ranges: &$sim.pop_ranges,
+        }
+    };
+}
+
 mod chunk;
 mod recorder;
+mod team;
 
-use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats, for_each_chunk};
+use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats};
 use recorder::Recorder;
 
 /// Why a simulation stopped early or could not start.
@@ -116,6 +132,8 @@ pub struct Simulation {
     spikes: Vec<u32>,
     traces: Vec<Vec<f64>>,
     next_traces: Vec<Vec<f64>>,
+    /// The next-trace buffers as raw pointers, for the team's phase P2 (refreshed each step).
+    next_trace_ptrs: Vec<team::SharedPtr<f64>>,
     trace_decay: Vec<f64>,
     current_decay: Vec<f64>,
     spike_counts: Vec<u64>,
@@ -295,6 +313,7 @@ impl Simulation {
             spike_counts: vec![0; layout.populations.len()],
             traces: vec![vec![0.0; n]; trace_taus.len()],
             next_traces: vec![vec![0.0; n]; trace_taus.len()],
+            next_trace_ptrs: vec![],
             trace_decay: trace_taus.iter().map(|t| 1.0 - dt / t).collect(),
             layout,
             options,
@@ -434,27 +453,35 @@ impl Simulation {
     }
 
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+        if self.chunks.len() > 1 {
+            return self.run_steps_team(target, sink);
+        }
         while self.step < target {
             self.step_once();
-            if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
-                return Err(SimError::Diverged {
-                    neuron,
-                    t_ms: self.time_ms(),
-                });
-            }
-            let max_rate_hz = self.spec.guard.max_rate_hz;
-            self.recorder.record(
-                self.step,
-                self.dt_ms,
-                self.sqrt_n,
-                &self.chunks,
-                &self.spikes,
-                &self.layout,
-                max_rate_hz,
-                sink,
-            )?;
+            self.after_step(sink)?;
         }
         Ok(())
+    }
+
+    /// Divergence check, records and runaway guard after a step.
+    fn after_step(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+        if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
+            return Err(SimError::Diverged {
+                neuron,
+                t_ms: self.time_ms(),
+            });
+        }
+        let max_rate_hz = self.spec.guard.max_rate_hz;
+        self.recorder.record(
+            self.step,
+            self.dt_ms,
+            self.sqrt_n,
+            &self.chunks,
+            &self.spikes,
+            &self.layout,
+            max_rate_hz,
+            sink,
+        )
     }
 
     /// Runs to the configured end.
@@ -471,9 +498,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// One step on the calling thread (the single-chunk path; the team runs the same phases).
     fn step_once(&mut self) {
-        let i = self.step + 1;
-        let t = i as f64 * self.dt_ms;
+        self.prelude();
+        let ctx = step_context!(self);
+        for c in self.chunks.iter_mut() {
+            c.advance(&ctx);
+        }
+        self.gather();
+        let ctx = step_context!(self);
+        for c in self.chunks.iter_mut() {
+            let next = self.next_traces.iter_mut().map(|v| &mut v[c.lo..c.hi]).collect();
+            c.deliver(&ctx, &self.spikes, &self.traces);
+            c.finish(&ctx, &self.traces, next);
+        }
+        self.epilogue();
+    }
+
+    /// Step 1 prerequisites for the next step: external spikes with time ≤ t and stimuli.
+    fn prelude(&mut self) {
+        let t = (self.step + 1) as f64 * self.dt_ms;
         for (x, input) in self.inputs.iter_mut().enumerate() {
             self.input_spikes[x].clear();
             input.spikes_until(t, &mut self.input_spikes[x]);
@@ -484,53 +528,26 @@ impl Simulation {
                 self.stimulus[s.population] += s.current;
             }
         }
+    }
 
-        let mut spikes = std::mem::take(&mut self.spikes);
-        let pool = self.pool.as_deref();
-        let ctx = StepContext {
-            projections: &self.projections,
-            eif: &self.eif,
-            stimulus: &self.stimulus,
-            input_spikes: &self.input_spikes,
-            current_decay: &self.current_decay,
-            trace_decay: &self.trace_decay,
-            pop_ranges: &self.pop_ranges,
-        };
-        for_each_chunk(pool, &mut self.chunks, |c| c.advance(&ctx));
-        spikes.clear();
+    /// This step's spikes of all chunks, in id order.
+    fn gather(&mut self) {
+        self.spikes.clear();
         for c in &self.chunks {
-            spikes.extend_from_slice(&c.spikes);
+            self.spikes.extend_from_slice(&c.spikes);
         }
+    }
 
-        // Steps 4–8 in one parallel section: plasticity reads every neuron's trace as it was
-        // before this step (`traces`), while each chunk writes its neurons' updated traces into
-        // the other buffer (`next_traces`); the buffers are swapped afterwards.
-        let traces = &self.traces;
-        let mut slices: Vec<Vec<&mut [f64]>> = self.chunks.iter().map(|_| vec![]).collect();
-        for tr in self.next_traces.iter_mut() {
-            let mut rest: &mut [f64] = tr;
-            for (c, s) in self.chunks.iter().zip(slices.iter_mut()) {
-                let (a, b) = rest.split_at_mut(c.hi - c.lo);
-                s.push(a);
-                rest = b;
-            }
-        }
-        let step = |(c, next): (&mut Chunk, Vec<&mut [f64]>)| {
-            c.deliver(&ctx, &spikes, traces);
-            c.finish(&ctx, traces, next);
-        };
-        match pool {
-            Some(p) => p.install(|| self.chunks.par_iter_mut().zip(slices).for_each(step)),
-            None => self.chunks.iter_mut().zip(slices).for_each(step),
-        }
+    /// After steps 4–8: the next-trace buffer becomes current (plasticity read the old one
+    /// while chunks wrote the new one), spikes are counted, the step is done.
+    fn epilogue(&mut self) {
         std::mem::swap(&mut self.traces, &mut self.next_traces);
-        for &s in &spikes {
+        for &s in &self.spikes {
             let pop = self.pop_ranges.partition_point(|&(_, end)| end <= s as usize);
             self.spike_counts[pop] += 1;
             self.recorder.rate_counts[pop] += 1;
             self.recorder.guard_counts[pop] += 1;
         }
-        self.spikes = spikes;
-        self.step = i;
+        self.step += 1;
     }
 }
