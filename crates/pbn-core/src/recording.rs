@@ -50,9 +50,9 @@ pub struct RecordingPlan {
     pub neuron_interval_ms: f64,
 }
 
-/// Receives recordings as the simulation produces them (on a worker thread when the simulation
-/// runs with several threads, hence `Send`).
-pub trait RecordSink: Send {
+/// Receives recordings as the simulation produces them (always on the thread that called
+/// `run_for`).
+pub trait RecordSink {
     /// Called once before the first step.
     fn start(&mut self, plan: &RecordingPlan) -> io::Result<()>;
     /// Neurons (ids, ascending) that spiked at time `t_ms`.

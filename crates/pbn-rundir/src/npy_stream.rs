@@ -13,12 +13,6 @@ pub struct NpyStream<T: AutoSerialize> {
     path: PathBuf,
 }
 
-// SAFETY: npyz keeps the file as `Box<dyn WriteSeek<_>>` without a `Send` bound, which makes
-// `NpyWriter` `!Send` although what it boxes is always our `BufWriter<File>` (which is `Send`);
-// the remaining state is plain data and the element writer, required `Send` here. Moving the
-// stream to another thread is therefore sound. The simulation hands its sink to a worker thread.
-unsafe impl<T: AutoSerialize> Send for NpyStream<T> where <T as npyz::Serialize>::TypeWriter: Send {}
-
 impl<T: AutoSerialize> NpyStream<T> {
     /// A 1-D array of unknown length.
     pub fn one_d(path: &Path) -> io::Result<Self> {

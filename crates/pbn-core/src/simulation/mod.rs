@@ -115,7 +115,6 @@ pub struct Simulation {
     spec: NetworkSpec,
     layout: Layout,
     options: SimOptions,
-    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     dt_ms: f64,
     sqrt_n: f64,
     step: u64,
@@ -145,22 +144,16 @@ impl Simulation {
     pub fn new(spec: &NetworkSpec, options: SimOptions) -> Result<Self, SimError> {
         spec.validate()?;
         let threads = options.threads.max(1);
-        let pool = (threads > 1).then(|| {
-            std::sync::Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .expect("thread pool"),
-            )
-        });
-        match &pool {
-            Some(p) => p.install(|| Self::build(spec, options, threads)),
-            None => Self::build(spec, options, 1),
+        if threads == 1 {
+            return Self::build(spec, options, 1);
         }
-        .map(|mut sim| {
-            sim.pool = pool;
-            sim
-        })
+        // Connectivity is drawn in parallel on a pool of the requested size; stepping later uses
+        // its own team of threads (see `team`).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot start {threads} threads: {e}"))))?;
+        pool.install(|| Self::build(spec, options, threads))
     }
 
     fn build(spec: &NetworkSpec, options: SimOptions, n_chunks: usize) -> Result<Self, SimError> {
@@ -317,7 +310,6 @@ impl Simulation {
             trace_decay: trace_taus.iter().map(|t| 1.0 - dt / t).collect(),
             layout,
             options,
-            pool: None,
             dt_ms: dt,
             sqrt_n,
             step: 0,
@@ -444,12 +436,7 @@ impl Simulation {
             self.recorder.started = true;
         }
         let target = (self.step + (duration_ms / self.dt_ms).round() as u64).min(self.n_steps);
-        // Run the whole loop on a pool thread: the per-step parallel sections then start from
-        // inside the pool instead of being injected into it, which costs far less per step.
-        match self.pool.clone() {
-            Some(pool) => pool.install(|| self.run_steps(target, sink)),
-            None => self.run_steps(target, sink),
-        }
+        self.run_steps(target, sink)
     }
 
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
