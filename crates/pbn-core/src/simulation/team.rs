@@ -1,7 +1,7 @@
 //! A persistent team of threads that steps the chunks in lockstep.
 //!
 //! With K threads the calling thread and K − 1 scoped workers each own one chunk for a whole
-//! `run_for` slice. A step is four barrier-separated phases:
+//! `run_for` slice. A step is five phases separated by four barriers (A–D):
 //!
 //! | phase | calling thread (chunk 0 + serial work)             | worker k            |
 //! |-------|-----------------------------------------------------|---------------------|
