@@ -492,49 +492,12 @@ pub fn points_with_errorbars(
     figure(stem, title, &[p], 1, None)
 }
 
-/// A least-squares line y = intercept + slope·x.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LinearFit {
-    /// Slope.
-    pub slope: f64,
-    /// Intercept.
-    pub intercept: f64,
-    /// Pearson correlation coefficient (NaN if either variable is constant).
-    pub r: f64,
-    /// Number of finite points used.
-    pub n: usize,
-}
+pub use pbn_analysis::fit::LinearFit;
 
-/// Ordinary least squares on the finite (x, y) pairs; `None` with fewer than 2 points or constant x.
+/// The least-squares line of `pbn_analysis` on the finite (x, y) pairs, or `None` where it is
+/// undefined (fewer than 2 points or constant x) and nothing should be drawn.
 pub fn linear_fit(x: &[f64], y: &[f64]) -> Option<LinearFit> {
-    let pts: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| a.is_finite() && b.is_finite())
-        .map(|(a, b)| (*a, *b))
-        .collect();
-    let n = pts.len();
-    if n < 2 {
-        return None;
-    }
-    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n as f64;
-    let my = pts.iter().map(|p| p.1).sum::<f64>() / n as f64;
-    let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
-    for (a, b) in &pts {
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-        sxy += (a - mx) * (b - my);
-    }
-    if sxx <= 0.0 {
-        return None;
-    }
-    let slope = sxy / sxx;
-    Some(LinearFit {
-        slope,
-        intercept: my - slope * mx,
-        r: sxy / (sxx * syy).sqrt(),
-        n,
-    })
+    Some(pbn_analysis::fit::linear_fit(x, y)).filter(|f| f.slope.is_finite())
 }
 
 /// Paths `stem.png` and `stem.svg`.

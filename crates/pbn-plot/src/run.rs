@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use pbn_analysis::rate_weight::rate_weight;
+use pbn_analysis::rates::neuron_rates_hz;
 use pbn_core::spec::Sign;
 use pbn_rundir::RunData;
 
@@ -511,64 +513,32 @@ fn rate_weight_figure(c: &RunCtx, block: &str, out: &Path) -> Result<Figures, Pl
     let (times, ids) = run.spikes()?;
     let n: usize = run.populations.iter().map(|p| p.start + p.len).max().unwrap_or(0);
     let from_t = c.t_end / 2.0;
-    let mut counts = vec![0u64; n];
-    for (&t, &id) in times.iter().zip(&ids) {
-        if t >= from_t && (id as usize) < n {
-            counts[id as usize] += 1;
-        }
-    }
-    let secs = (c.t_end - from_t) / 1000.0;
-    let rate = |i: u32| counts.get(i as usize).map_or(f64::NAN, |&k| k as f64 / secs);
+    let rates = neuron_rates_hz(&times, &ids, n, from_t, c.t_end);
+    // Mean weight per presynaptic (outgoing) and per postsynaptic (incoming) neuron vs its rate.
     let per_neuron = |key: &[u32]| {
-        let mut sum = vec![0.0; n];
-        let mut cnt = vec![0u32; n];
-        for (&i, &j) in key.iter().zip(&fw.j) {
-            if (i as usize) < n {
-                sum[i as usize] += j;
-                cnt[i as usize] += 1;
-            }
-        }
-        let (mut x, mut y) = (Vec::new(), Vec::new());
-        for i in 0..n {
-            if cnt[i] > 0 {
-                x.push(rate(i as u32));
-                y.push(sum[i] / cnt[i] as f64);
-            }
-        }
-        (x, y)
+        let rw = rate_weight(key, &fw.j, &rates);
+        (rw.pre_rate_hz, rw.pre_mean_j)
     };
     let (from, to, rule, _) = c.projection(block);
-    let (px, py) = per_neuron(&fw.pre);
-    let (qx, qy) = per_neuron(&fw.post);
     let half = fmt_value(from_t / c.t_div);
-    let pre = Panel::new(
-        format!("per presynaptic {from} neuron ({} neurons)", px.len()),
-        format!("rate of the {from} neuron (Hz, t > {half} {})", c.t_unit),
-        "mean outgoing weight j",
-        Content::Scatter {
-            groups: vec![ScatterGroup {
-                label: format!("{from} neurons"),
-                x: px,
-                y: py,
-                color: Some(c.color(&from)),
-            }],
-            fit: true,
-        },
-    );
-    let post = Panel::new(
-        format!("per postsynaptic {to} neuron ({} neurons)", qx.len()),
-        format!("rate of the {to} neuron (Hz, t > {half} {})", c.t_unit),
-        "mean incoming weight j",
-        Content::Scatter {
-            groups: vec![ScatterGroup {
-                label: format!("{to} neurons"),
-                x: qx,
-                y: qy,
-                color: Some(c.color(&to)),
-            }],
-            fit: true,
-        },
-    );
+    let panel = |role: &str, who: &str, weight: &str, (x, y): (Vec<f64>, Vec<f64>)| {
+        Panel::new(
+            format!("per {role} {who} neuron ({} neurons)", x.len()),
+            format!("rate of the {who} neuron (Hz, t > {half} {})", c.t_unit),
+            format!("mean {weight} weight j"),
+            Content::Scatter {
+                groups: vec![ScatterGroup {
+                    label: format!("{who} neurons"),
+                    x,
+                    y,
+                    color: Some(c.color(who)),
+                }],
+                fit: true,
+            },
+        )
+    };
+    let pre = panel("presynaptic", &from, "outgoing", per_neuron(&fw.pre));
+    let post = panel("postsynaptic", &to, "incoming", per_neuron(&fw.post));
     let title = c.title(&format!("Final weights vs rates, {from} → {to} ({rule})"));
     Ok(Figures::Written(figure(
         &out.join(format!("rate_weight_{block}")),

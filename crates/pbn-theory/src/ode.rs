@@ -55,16 +55,11 @@ const A: [[f64; 6]; 7] = [
         11.0 / 84.0,
     ],
 ];
-/// 5th-order weights (= last row of A, FSAL).
-const B5: [f64; 7] = [
-    35.0 / 384.0,
-    0.0,
-    500.0 / 1113.0,
-    125.0 / 192.0,
-    -2187.0 / 6784.0,
-    11.0 / 84.0,
-    0.0,
-];
+/// 5th-order weights: the last row of A (first same as last), with 0 for the 7th stage.
+const B5: [f64; 7] = {
+    let r = A[6];
+    [r[0], r[1], r[2], r[3], r[4], r[5], 0.0]
+};
 /// 4th-order weights.
 const B4: [f64; 7] = [
     5179.0 / 57600.0,
