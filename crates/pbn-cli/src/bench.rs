@@ -24,16 +24,20 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Override a key of the benchmark network (repeatable), e.g. `--set inputs.0.correlation=0`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
-    let sets = [
+    let mut sets = vec![
         format!("n={}", args.n),
         format!("duration_ms={:?}", args.duration_ms),
         "inputs.0.correlation=0.1".to_string(),
         "record.spikes=false".to_string(),
         "record.final_weights=false".to_string(),
     ];
+    sets.extend(args.sets.iter().cloned());
     let spec = NetworkSpec::from_toml_with_overrides(BENCH_CONFIG, &sets).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     let mut sim = Simulation::new(

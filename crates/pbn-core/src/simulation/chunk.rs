@@ -5,7 +5,7 @@
 
 use crate::connectivity::ChunkSynapses;
 use crate::layout::Source;
-use crate::neuron::{Eif, decay, decay_into};
+use crate::neuron::{Eif, decay_into};
 use crate::plasticity::ScaledRule;
 
 /// A projection as the engine uses it.
@@ -18,7 +18,12 @@ pub(super) struct ProjectionRuntime {
     pub(super) n_pre: usize,
     pub(super) post_pop: usize,
     pub(super) inv_tau: f64,
+    /// Kick J/τ of one spike of a static projection (mV/ms), as external spikes add it.
     pub(super) static_kick: f64,
+    /// Decay factor of the current this projection feeds. Recurrent kicks arrive after that
+    /// current was decayed in the voltage pass (step 2) instead of before step 7, so they are
+    /// added pre-multiplied by it: (I + k)·d = I·d + k·d.
+    pub(super) decay: f64,
     pub(super) rule: Option<ScaledRule>,
     pub(super) trace: usize,
 }
@@ -54,7 +59,9 @@ impl Chunk {
         for (p, proj) in ctx.projections.iter().enumerate() {
             if let Source::Input(x) = proj.source {
                 let part = &self.parts[p];
-                let cur = &mut self.currents[proj.current];
+                // A slice, not the Vec: stores through it cannot alias its length and pointer,
+                // so they stay in registers.
+                let cur = self.currents[proj.current].as_mut_slice();
                 for &k in &ctx.input_spikes[x] {
                     for &t in &part.fwd_target[part.row_range(k as usize)] {
                         cur[t as usize] += proj.static_kick;
@@ -62,9 +69,16 @@ impl Chunk {
                 }
             }
         }
+        // Step 2, with step 7's current decay fused into the same pass (see `decay`).
         for &(pop, a, b) in &self.segments {
-            let currents: Vec<&[f64]> = self.currents.iter().map(|c| &c[a..b]).collect();
-            ctx.eif[pop].step(&mut self.v[a..b], &currents, ctx.stimulus[pop], &mut self.total[a..b]);
+            let mut currents: Vec<&mut [f64]> = self.currents.iter_mut().map(|c| &mut c[a..b]).collect();
+            ctx.eif[pop].step(
+                &mut self.v[a..b],
+                &mut currents,
+                ctx.current_decay,
+                ctx.stimulus[pop],
+                &mut self.total[a..b],
+            );
         }
         self.spikes.clear();
         for &(pop, a, b) in &self.segments {
@@ -92,45 +106,75 @@ impl Chunk {
 
     /// Steps 4–5 for the synapses onto this chunk.
     pub(super) fn deliver(&mut self, ctx: &StepContext, spikes: &[u32], traces: &[Vec<f64>]) {
+        // The post-spike updates below touch one weight per incoming synapse, scattered over the
+        // projection's weights (stored in presynaptic order); asking for those cache lines now lets
+        // their memory latency overlap the presynaptic delivery instead of stalling it.
+        for (p, proj) in ctx.projections.iter().enumerate() {
+            let part = &self.parts[p];
+            if let Source::Population(_) = proj.source {
+                for &s in spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre) {
+                    let row = part.row_range(s as usize - proj.pre_start);
+                    for t in part.fwd_target[row.clone()].iter().step_by(16) {
+                        prefetch(t);
+                    }
+                    if proj.rule.is_some() {
+                        for w in part.weights[row].iter().step_by(8) {
+                            prefetch(w);
+                        }
+                    }
+                }
+            }
+            if proj.rule.is_some_and(|r| r.post.active) && part.post_len > 0 {
+                let first = self.lo + part.post_offset;
+                for &s in spikes_in(&self.spikes, first, first + part.post_len) {
+                    for slot in part.incoming_range(s as usize - first) {
+                        prefetch(&part.weights[part.bwd_pos[slot] as usize]);
+                    }
+                }
+            }
+        }
         for (p, proj) in ctx.projections.iter().enumerate() {
             if let Source::Input(_) = proj.source {
                 continue;
             }
             let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
             let part = &mut self.parts[p];
-            let cur = &mut self.currents[proj.current];
+            let cur = self.currents[proj.current].as_mut_slice(); // (see `advance`)
             let Some(rule) = proj.rule else {
+                let kick = proj.static_kick * proj.decay;
                 for &s in pre_spikes {
                     for &t in &part.fwd_target[part.row_range(s as usize - proj.pre_start)] {
-                        cur[t as usize] += proj.static_kick;
+                        cur[t as usize] += kick;
                     }
                 }
                 continue;
             };
-            let x = &traces[proj.trace];
+            let inv_tau = proj.inv_tau * proj.decay;
+            let x = traces[proj.trace].as_slice();
             for &s in pre_spikes {
                 let row = part.row_range(s as usize - proj.pre_start);
                 let targets = &part.fwd_target[row.clone()];
                 let weights = &mut part.weights[row];
                 if rule.pre.active {
                     for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * proj.inv_tau;
+                        cur[t as usize] += *w * inv_tau;
                         *w = rule.on_pre(*w, x[self.lo + t as usize]);
                     }
                 } else {
                     for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * proj.inv_tau;
+                        cur[t as usize] += *w * inv_tau;
                     }
                 }
             }
             if rule.post.active && part.post_len > 0 {
                 let first = self.lo + part.post_offset;
+                let x_pre = &x[proj.pre_start..];
                 for &s in spikes_in(&self.spikes, first, first + part.post_len) {
-                    let i = s as usize - first;
-                    for slot in part.incoming_range(i) {
-                        let f = part.bwd_pos[slot] as usize;
-                        let pre = proj.pre_start + part.bwd_pre[slot] as usize;
-                        part.weights[f] = rule.on_post(part.weights[f], x[pre]);
+                    let slots = part.incoming_range(s as usize - first);
+                    let weights = part.weights.as_mut_slice();
+                    for (&f, &pre) in part.bwd_pos[slots.clone()].iter().zip(&part.bwd_pre[slots]) {
+                        let w = &mut weights[f as usize];
+                        *w = rule.on_post(*w, x_pre[pre as usize]);
                     }
                 }
             }
@@ -148,9 +192,6 @@ impl Chunk {
                 let l = s as usize - self.lo;
                 x[l] = (prev[l] + 1.0) * d;
             }
-        }
-        for (cur, &d) in self.currents.iter_mut().zip(ctx.current_decay) {
-            decay(cur, d);
         }
         for &s in &self.spikes {
             let id = s as usize;
@@ -186,4 +227,14 @@ pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (
     let mean = sum / n as f64;
     let var = (sq / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)
+}
+
+/// Hints the CPU to load the cache line holding `value` (no effect on results).
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and does not change memory.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast());
+    }
 }

@@ -200,6 +200,7 @@ impl Simulation {
                 post_pop,
                 inv_tau,
                 static_kick: w0 * inv_tau,
+                decay: current_decay[layout.source_index(source)],
                 rule: rule.as_ref().map(|r| r.scaled(sqrt_n)),
                 trace,
             });
