@@ -143,6 +143,39 @@ impl Eif {
     }
 }
 
+/// Spike detection (MODEL.md §2.7 step 3): appends `first_id + l` to `spikes` for every `l` with
+/// `v[l] ≥ v_th`, in order, and returns the id of the first NaN voltage, if any.
+pub fn detect_spikes(v: &[f64], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
+    simd_dispatch!(detect_spikes_portable(v, v_th, first_id, spikes))
+}
+
+#[inline(always)]
+fn detect_spikes_portable(v: &[f64], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
+    const BLOCK: usize = 16;
+    let mut nan = None;
+    let mut scan = |values: &[f64], offset: usize| {
+        for (l, &x) in values.iter().enumerate() {
+            if x >= v_th {
+                spikes.push((first_id + offset + l) as u32);
+            } else if x.is_nan() && nan.is_none() {
+                nan = Some(first_id + offset + l);
+            }
+        }
+    };
+    // Spikes are rare: test fixed-size blocks with one vector compare and no branches
+    // (`!(x < v_th)` also counts NaN as a hit, so divergence is caught), and look inside a
+    // block only when it has a hit.
+    let (blocks, rest) = v.as_chunks::<BLOCK>();
+    for (b, block) in blocks.iter().enumerate() {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        if block.iter().fold(false, |hit, &x| hit | !(x < v_th)) {
+            scan(block, b * BLOCK);
+        }
+    }
+    scan(rest, blocks.len() * BLOCK);
+    nan
+}
+
 /// `out[l] = from[l] · factor` (decay into another buffer).
 pub fn decay_into(out: &mut [f64], from: &[f64], factor: f64) {
     simd_dispatch!(decay_into_portable(out, from, factor))
@@ -262,6 +295,23 @@ mod tests {
             assert_eq!(bits(&fused), bits(&summed), "{k} sources");
             for (cur, d) in decayed.iter().zip(decays) {
                 assert!(cur.iter().zip(&input).all(|(c, i)| *c == i * d), "{k} sources");
+            }
+        }
+    }
+
+    #[test]
+    fn spike_detection_finds_every_crossing_in_order_and_the_first_nan() {
+        for len in [0, 1, 15, 16, 17, 100, 1003] {
+            let mut v: Vec<f64> = (0..len).map(|k| -70.0 + ((k * 7919) % 31) as f64).collect();
+            let expected: Vec<u32> = (0..len).filter(|&k| v[k] >= -50.0).map(|k| (k + 7) as u32).collect();
+            let mut spikes = vec![];
+            assert_eq!(detect_spikes(&v, -50.0, 7, &mut spikes), None);
+            assert_eq!(spikes, expected, "len {len}");
+            if len > 3 {
+                v[len - 2] = f64::NAN;
+                v[len - 1] = f64::NAN;
+                spikes.clear();
+                assert_eq!(detect_spikes(&v, -50.0, 7, &mut spikes), Some(len - 2 + 7));
             }
         }
     }
