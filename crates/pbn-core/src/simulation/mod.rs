@@ -9,6 +9,9 @@
 //!    first), both reading traces *before* this step's increments;
 //! 6. trace increments x += 1 for spiking neurons;
 //! 7. decays I ← I(1 − dt/τ_syn), x ← x(1 − dt/τ_STDP);
+//!    (the current decay is done in step 2's pass over memory, right after I is read, and step
+//!    4's kicks are added pre-multiplied by the decay factor: (I + k)·d = I·d + k·d, equal up to
+//!    rounding);
 //! 8. reset V ← V_re for spiking neurons.
 //!
 //! Neurons are split into contiguous chunks; each chunk owns its neurons' state and all synapses
