@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
+use pbn_core::{MemorySink, NetworkSpec, Phase, SimOptions, Simulation};
 use serde_json::json;
 
 /// The benchmark network: the default network with iSTDP on I→E (examples/istdp_i_to_e.toml),
@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Time each phase of a step (input generation, neuron update, delivery, plasticity,
+    /// recording); needs --threads 1 and costs about 1 %.
+    #[arg(long)]
+    profile: bool,
     /// Override a key of the benchmark network (repeatable), e.g. `--set inputs.0.correlation=0`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
@@ -48,6 +52,9 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
     )
     .map_err(|e| e.to_string())?;
     let build_s = t0.elapsed().as_secs_f64();
+    if args.profile {
+        sim.enable_profile()?;
+    }
     let mut sink = MemorySink::default();
     let t1 = Instant::now();
     sim.run(&mut sink).map_err(|e| e.to_string())?;
@@ -73,12 +80,19 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         * fanout
         / run_s;
     let s_per_s = run_s / sim_s;
+    let profile: Option<serde_json::Map<String, serde_json::Value>> = sim.profile().map(|p| {
+        Phase::ALL
+            .iter()
+            .map(|&ph| (ph.name().to_string(), json!(p.get(ph))))
+            .collect()
+    });
     if args.json {
-        println!(
-            "{}",
-            json!({"n": args.n, "threads": args.threads, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
-                   "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates})
-        );
+        let mut out = json!({"n": args.n, "threads": args.threads, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
+               "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates});
+        if let Some(p) = profile {
+            out["profile_s"] = serde_json::Value::Object(p);
+        }
+        println!("{out}");
     } else {
         println!(
             "pbn bench: default network + iSTDP on I→E, c = 0.1, N = {}, {} thread(s), {:.1} s simulated",
@@ -89,6 +103,18 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         println!("  wall s / sim s   {s_per_s:.4}");
         println!("  synaptic events  {:.3e} per wall second (approx.)", events_per_s);
         println!("  rates            E {:.2} Hz, I {:.2} Hz", rates[0], rates[1]);
+        if let Some(p) = sim.profile() {
+            println!("  where the run's time goes (wall s per simulated s, share):");
+            for phase in Phase::ALL {
+                let t = p.get(phase);
+                println!(
+                    "    {:<20} {:>8.4}  {:>5.1} %",
+                    phase.name(),
+                    t / sim_s,
+                    100.0 * t / p.total()
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,5 +26,5 @@ pub mod spec;
 pub use layout::{Layout, Source};
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};
 pub use recording::{MemorySink, RecordSink, RecordingPlan};
-pub use simulation::{SimError, SimOptions, Simulation};
+pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation};
 pub use spec::NetworkSpec;

@@ -1,6 +1,6 @@
 //! Whole-network behaviour against MODEL.md §8 (fixed seeds, stated tolerances).
 
-use pbn_core::{MemorySink, NetworkSpec, SimError, SimOptions, Simulation};
+use pbn_core::{MemorySink, NetworkSpec, Phase, SimError, SimOptions, Simulation};
 
 fn example(name: &str) -> String {
     std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -203,4 +203,33 @@ fn runaway_guard_stops_the_run_and_keeps_the_recording() {
     }
     assert!(sim.time_ms() < s.duration_ms);
     assert!(!sink.spike_ids.is_empty() && !sink.rates.is_empty());
+}
+
+#[test]
+fn profiling_times_every_phase_and_changes_nothing() {
+    let s = spec(
+        "istdp_i_to_e.toml",
+        &["n=1200", "duration_ms=300", "inputs.0.correlation=0.1"],
+    );
+    let (_, plain) = simulate(&s, 1);
+    let mut sim = Simulation::new(&s, SimOptions { threads: 1 }).unwrap();
+    sim.enable_profile().unwrap();
+    let mut sink = MemorySink::default();
+    let t0 = std::time::Instant::now();
+    sim.run(&mut sink).unwrap();
+    let elapsed = t0.elapsed().as_secs_f64();
+    assert_eq!(plain.spike_ids, sink.spike_ids, "profiling changed the spikes");
+    let p = sim.profile().unwrap();
+    for phase in Phase::ALL {
+        assert!(p.get(phase) > 0.0, "{} never timed", phase.name());
+    }
+    // The phases tile the run: their sum is the run's wall time, less only the call overhead.
+    assert!(
+        p.total() <= elapsed && p.total() > 0.9 * elapsed,
+        "{} of {elapsed} s",
+        p.total()
+    );
+    // Several threads overlap the phases: refused with a reason.
+    let mut two = Simulation::new(&s, SimOptions { threads: 2 }).unwrap();
+    assert!(two.enable_profile().unwrap_err().contains("threads = 1"));
 }

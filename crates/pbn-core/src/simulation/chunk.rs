@@ -8,6 +8,8 @@ use crate::layout::Source;
 use crate::neuron::{Eif, decay_into, detect_spikes};
 use crate::plasticity::ScaledRule;
 
+use super::profile::Phase;
+
 /// A projection as the engine uses it.
 #[derive(Debug, Clone)]
 pub(super) struct ProjectionRuntime {
@@ -56,6 +58,12 @@ pub(super) struct Chunk {
 impl Chunk {
     /// Steps 1–3 for this chunk.
     pub(super) fn advance(&mut self, ctx: &StepContext) {
+        self.kick_inputs(ctx);
+        self.update_neurons(ctx);
+    }
+
+    /// Step 1: this step's external spikes kick their targets in this chunk.
+    pub(super) fn kick_inputs(&mut self, ctx: &StepContext) {
         for (p, proj) in ctx.projections.iter().enumerate() {
             if let Source::Input(x) = proj.source {
                 let part = &self.parts[p];
@@ -69,7 +77,11 @@ impl Chunk {
                 }
             }
         }
-        // Step 2, with step 7's current decay fused into the same pass (see `decay`).
+    }
+
+    /// Steps 2–3: voltage update and spike detection. Step 7's current decay is fused into the
+    /// same pass (see [`ProjectionRuntime::decay`]).
+    pub(super) fn update_neurons(&mut self, ctx: &StepContext) {
         for &(pop, a, b) in &self.segments {
             let mut currents: Vec<&mut [f64]> = self.currents.iter_mut().map(|c| &mut c[a..b]).collect();
             ctx.eif[pop].step(
@@ -88,7 +100,14 @@ impl Chunk {
     }
 
     /// Steps 4–5 for the synapses onto this chunk.
-    pub(super) fn deliver(&mut self, ctx: &StepContext, spikes: &[u32], traces: &[Vec<f64>]) {
+    /// `lap` is told when each kind of work ends (for the profile; a no-op otherwise).
+    pub(super) fn deliver(
+        &mut self,
+        ctx: &StepContext,
+        spikes: &[u32],
+        traces: &[Vec<f64>],
+        lap: &mut impl FnMut(Phase),
+    ) {
         // The post-spike updates below touch one weight per incoming synapse, scattered over the
         // projection's weights (stored in presynaptic order); asking for those cache lines now lets
         // their memory latency overlap the presynaptic delivery instead of stalling it.
@@ -130,6 +149,7 @@ impl Chunk {
                         cur[t as usize] += kick;
                     }
                 }
+                lap(Phase::StaticDelivery);
                 continue;
             };
             let inv_tau = proj.inv_tau * proj.decay;
@@ -149,6 +169,7 @@ impl Chunk {
                     }
                 }
             }
+            lap(Phase::PlasticDelivery);
             if rule.post.active && part.post_len > 0 {
                 let first = self.lo + part.post_offset;
                 let x_pre = &x[proj.pre_start..];
@@ -160,6 +181,7 @@ impl Chunk {
                         *w = rule.on_post(*w, x_pre[pre as usize]);
                     }
                 }
+                lap(Phase::PostSpikeUpdates);
             }
         }
     }

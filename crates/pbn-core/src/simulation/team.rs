@@ -119,7 +119,7 @@ unsafe fn deliver(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, k: usize
             .map(|p| std::slice::from_raw_parts_mut(p.0.add(chunk.lo), chunk.hi - chunk.lo))
             .collect();
         let ctx = step_context!(s);
-        chunk.deliver(&ctx, &s.spikes, &s.traces);
+        chunk.deliver(&ctx, &s.spikes, &s.traces, &mut |_| {});
         chunk.finish(&ctx, &s.traces, next);
     }
 }
