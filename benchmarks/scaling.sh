@@ -25,5 +25,22 @@ syn = round(r['n'] ** 2 * 0.1 + 0.2 * r['n'] * r['n'] * 0.1)
 print(f\"| {r['n']} | {syn:.2e} | {r['threads']} | {r['build_s']:.2f} | {r['wall_s_per_simulated_s']:.4f} | {r['synaptic_events_per_s']:.2e} | {r['rates_hz'][0]:.2f} | {r['rates_hz'][1]:.2f} |\")"
     done
   done
+  echo
+  echo "## Where the time goes (\`pbn bench --profile\`, 1 thread)"
+  echo
+  echo "Wall seconds per simulated second in each phase of a step (share of the run in parentheses)."
+  echo
+  echo "| N | input generation | input delivery | neuron update | static delivery | plastic delivery | post-spike updates | traces and reset | recording |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for n in "${sizes[@]}"; do
+    if [ "$n" -le 5000 ]; then d=10000; elif [ "$n" -le 10000 ]; then d=4000; else d=2000; fi
+    target/release/pbn bench --n "$n" --threads 1 --duration-ms "$d" --profile --json | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+p = r['profile_s']; tot = sum(p.values())
+order = ['input_generation', 'input_delivery', 'neuron_update', 'static_delivery', 'plastic_delivery', 'post_spike_updates', 'traces_and_reset', 'recording']
+cells = [f\"{p[k] / r['simulated_s']:.4f} ({100 * p[k] / tot:.0f} %)\" for k in order]
+print(f\"| {r['n']} | \" + ' | '.join(cells) + ' |')"
+  done
 } > "$out"
 cat "$out"
