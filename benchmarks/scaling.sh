@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 cargo build --release -q -p pbn-cli
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(1000 2000 5000 10000 20000)
 out=benchmarks/SCALING.md
+# Simulated time per N: long enough to time, short enough for the large networks.
+duration_ms() { if [ "$1" -le 5000 ]; then echo 10000; elif [ "$1" -le 10000 ]; then echo 4000; else echo 2000; fi; }
 {
   echo "# pbn scaling (\`pbn bench\` network), $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
@@ -16,7 +18,7 @@ out=benchmarks/SCALING.md
   echo "| N | synapses | threads | build s | wall s / sim s | synaptic events / s | E Hz | I Hz |"
   echo "|---|---|---|---|---|---|---|---|"
   for n in "${sizes[@]}"; do
-    if [ "$n" -le 5000 ]; then d=10000; elif [ "$n" -le 10000 ]; then d=4000; else d=2000; fi
+    d=$(duration_ms "$n")
     for t in 1 2; do
       target/release/pbn bench --n "$n" --threads "$t" --duration-ms "$d" --json | python3 -c "
 import json, sys
@@ -33,7 +35,7 @@ print(f\"| {r['n']} | {syn:.2e} | {r['threads']} | {r['build_s']:.2f} | {r['wall
   echo "| N | input generation | input delivery | neuron update | static delivery | plastic delivery | post-spike updates | traces and reset | recording |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for n in "${sizes[@]}"; do
-    if [ "$n" -le 5000 ]; then d=10000; elif [ "$n" -le 10000 ]; then d=4000; else d=2000; fi
+    d=$(duration_ms "$n")
     target/release/pbn bench --n "$n" --threads 1 --duration-ms "$d" --profile --json | python3 -c "
 import json, sys
 r = json.load(sys.stdin)
