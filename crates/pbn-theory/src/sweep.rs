@@ -219,11 +219,7 @@ mod tests {
         let p: SweepParam = "projections.0.plasticity.beta=1:4:16".parse().unwrap();
         let s = sweep(&text, &[], &p, &TheoryOptions::default()).unwrap();
         assert_eq!(s.blocks, vec!["E→E".to_string()]);
-        let j: Vec<f64> = s
-            .rows
-            .iter()
-            .map(|r| r.fixed_point.as_ref().unwrap().weights[0])
-            .collect();
+        let j = first_block_weights(&s);
         assert!(
             (j[0] - 1.4465).abs() < 1e-3 && (j[5] - 3.0).abs() < 1e-9 && (j[15] - 6.5548).abs() < 1e-3,
             "{j:?}"
@@ -240,6 +236,14 @@ mod tests {
         );
     }
 
+    /// The fixed-point weight of the first plastic block in every row.
+    fn first_block_weights(s: &Sweep) -> Vec<f64> {
+        s.rows
+            .iter()
+            .map(|r| r.fixed_point.as_ref().unwrap().weights[0])
+            .collect()
+    }
+
     #[test]
     fn integer_keys_and_correlation_sweeps() {
         // N sweep (integer key): leading-order fixed point independent of N; c sweep raises it.
@@ -251,11 +255,7 @@ mod tests {
         }
         let p: SweepParam = "inputs.0.correlation=0:1:3".parse().unwrap();
         let s = sweep(&text, &[], &p, &TheoryOptions::default()).unwrap();
-        let j: Vec<f64> = s
-            .rows
-            .iter()
-            .map(|r| r.fixed_point.as_ref().unwrap().weights[0])
-            .collect();
+        let j = first_block_weights(&s);
         assert!(
             (j[0] - 3.0).abs() < 1e-9 && (j[1] - 3.408).abs() < 1e-3 && (j[2] - 3.825).abs() < 1e-3,
             "{j:?}"
