@@ -21,6 +21,9 @@ pub struct BenchArgs {
     /// Simulated time (ms).
     #[arg(long, default_value_t = 10_000.0)]
     duration_ms: f64,
+    /// Floating-point type of voltages and currents: f64 or f32 (config key `precision`).
+    #[arg(long, default_value = "f64")]
+    precision: String,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -40,6 +43,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         "inputs.0.correlation=0.1".to_string(),
         "record.spikes=false".to_string(),
         "record.final_weights=false".to_string(),
+        format!("precision={}", args.precision),
     ];
     sets.extend(args.sets.iter().cloned());
     let spec = NetworkSpec::from_toml_with_overrides(BENCH_CONFIG, &sets).map_err(|e| e.to_string())?;
@@ -87,7 +91,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
             .collect()
     });
     if args.json {
-        let mut out = json!({"n": args.n, "threads": args.threads, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
+        let mut out = json!({"n": args.n, "threads": args.threads, "precision": spec.precision, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
                "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates});
         if let Some(p) = profile {
             out["profile_s"] = serde_json::Value::Object(p);
@@ -95,8 +99,11 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         println!("{out}");
     } else {
         println!(
-            "pbn bench: default network + iSTDP on I→E, c = 0.1, N = {}, {} thread(s), {:.1} s simulated",
-            args.n, args.threads, sim_s
+            "pbn bench: default network + iSTDP on I→E, c = 0.1, N = {}, {} thread(s), {} state, {:.1} s simulated",
+            args.n,
+            args.threads,
+            spec.precision.name(),
+            sim_s
         );
         println!("  build            {build_s:.3} s");
         println!("  run              {run_s:.3} s");

@@ -22,6 +22,7 @@ pub mod recording;
 pub mod rng;
 pub mod simulation;
 pub mod spec;
+pub mod state_float;
 
 pub use layout::{Layout, Source};
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};

@@ -1,6 +1,7 @@
 //! Exponential integrate-and-fire neurons (MODEL.md §2.3) and the exp they need.
 
 use crate::spec::EifSpec;
+use crate::state_float::StateFloat;
 
 /// Evaluates an `#[inline(always)]` call compiled for AVX-512 or AVX2 (each with FMA) when the
 /// CPU has them.
@@ -76,53 +77,75 @@ impl Eif {
     /// g_L Δ_T exp((V − V_T)/Δ_T)), where the input I is `stimulus` plus the sum of `currents`
     /// (one slice per source, summed in order). Each current is then decayed by one step,
     /// I ← I·`decays[k]`, in the same pass over memory; `total` is scratch space of the same
-    /// length as `v`.
-    pub fn step(&self, v: &mut [f64], currents: &mut [&mut [f64]], decays: &[f64], stimulus: f64, total: &mut [f64]) {
+    /// length as `v`. All arithmetic is in the state's precision `F`.
+    pub fn step<F: StateFloat>(
+        &self,
+        v: &mut [F],
+        currents: &mut [&mut [F]],
+        decays: &[f64],
+        stimulus: f64,
+        total: &mut [F],
+    ) {
         simd_dispatch!(self.step_portable(v, currents, decays, stimulus, total))
     }
 
     /// The voltage loop for any CPU (see [`Eif::step`]). Branch-free so that it vectorises.
     #[inline(always)]
-    pub fn step_portable(
+    pub fn step_portable<F: StateFloat>(
         &self,
-        v: &mut [f64],
-        currents: &mut [&mut [f64]],
+        v: &mut [F],
+        currents: &mut [&mut [F]],
         decays: &[f64],
         stimulus: f64,
-        total: &mut [f64],
+        total: &mut [F],
     ) {
         let n = v.len();
         assert!(currents.iter().all(|c| c.len() == n) && decays.len() == currents.len() && total.len() == n);
+        let stimulus = F::from_f64(stimulus);
+        let d = |k: usize| F::from_f64(decays[k]);
         // Up to four sources are summed (and decayed) inside the voltage loop: one pass over
         // memory. The summation order stimulus + I_0 + I_1 + … is the same in every branch.
-        match (currents, decays) {
-            ([], []) => self.update(v, |_| stimulus),
-            ([a], &[da]) => self.update(v, |l| {
-                let i = stimulus + a[l];
-                a[l] *= da;
-                i
-            }),
-            ([a, b], &[da, db]) => self.update(v, |l| {
-                let i = stimulus + a[l] + b[l];
-                (a[l], b[l]) = (a[l] * da, b[l] * db);
-                i
-            }),
-            ([a, b, c], &[da, db, dc]) => self.update(v, |l| {
-                let i = stimulus + a[l] + b[l] + c[l];
-                (a[l], b[l], c[l]) = (a[l] * da, b[l] * db, c[l] * dc);
-                i
-            }),
-            ([a, b, c, d], &[da, db, dc, dd]) => self.update(v, |l| {
-                let i = stimulus + a[l] + b[l] + c[l] + d[l];
-                (a[l], b[l], c[l], d[l]) = (a[l] * da, b[l] * db, c[l] * dc, d[l] * dd);
-                i
-            }),
-            (currents, decays) => {
+        match currents {
+            [] => self.update(v, |_| stimulus),
+            [a] => {
+                let da = d(0);
+                self.update(v, |l| {
+                    let i = stimulus + a[l];
+                    a[l] *= da;
+                    i
+                })
+            }
+            [a, b] => {
+                let (da, db) = (d(0), d(1));
+                self.update(v, |l| {
+                    let i = stimulus + a[l] + b[l];
+                    (a[l], b[l]) = (a[l] * da, b[l] * db);
+                    i
+                })
+            }
+            [a, b, c] => {
+                let (da, db, dc) = (d(0), d(1), d(2));
+                self.update(v, |l| {
+                    let i = stimulus + a[l] + b[l] + c[l];
+                    (a[l], b[l], c[l]) = (a[l] * da, b[l] * db, c[l] * dc);
+                    i
+                })
+            }
+            [a, b, c, e] => {
+                let (da, db, dc, de) = (d(0), d(1), d(2), d(3));
+                self.update(v, |l| {
+                    let i = stimulus + a[l] + b[l] + c[l] + e[l];
+                    (a[l], b[l], c[l], e[l]) = (a[l] * da, b[l] * db, c[l] * dc, e[l] * de);
+                    i
+                })
+            }
+            currents => {
                 total.fill(stimulus);
-                for (cur, &d) in currents.iter_mut().zip(decays) {
+                for (k, cur) in currents.iter_mut().enumerate() {
+                    let dk = d(k);
                     for (t, c) in total.iter_mut().zip(cur.iter_mut()) {
                         *t += *c;
-                        *c *= d;
+                        *c *= dk;
                     }
                 }
                 self.update(v, |l| total[l]);
@@ -131,29 +154,32 @@ impl Eif {
     }
 
     #[inline(always)]
-    fn update(&self, v: &mut [f64], mut input: impl FnMut(usize) -> f64) {
-        let inv_delta = 1.0 / self.delta_t;
-        let gl_delta = self.g_l * self.delta_t;
-        let v_t_scaled = self.v_t * inv_delta;
+    fn update<F: StateFloat>(&self, v: &mut [F], mut input: impl FnMut(usize) -> F) {
+        let f = F::from_f64;
+        let (g_l, e_l, dt_over_c) = (f(self.g_l), f(self.e_l), f(self.dt_over_c));
+        let inv_delta = f(1.0 / self.delta_t);
+        let gl_delta = f(self.g_l * self.delta_t);
+        let neg_v_t_scaled = f(-(self.v_t * (1.0 / self.delta_t)));
         for (l, v) in v.iter_mut().enumerate() {
-            let leak = self.g_l * (self.e_l - *v);
-            let spike = gl_delta * exp(v.mul_add(inv_delta, -v_t_scaled));
-            *v = self.dt_over_c.mul_add(input(l) + leak + spike, *v);
+            let leak = g_l * (e_l - *v);
+            let spike = gl_delta * v.mul_add(inv_delta, neg_v_t_scaled).fast_exp();
+            *v = dt_over_c.mul_add(input(l) + leak + spike, *v);
         }
     }
 }
 
 /// Spike detection (MODEL.md §2.7 step 3): appends `first_id + l` to `spikes` for every `l` with
 /// `v[l] ≥ v_th`, in order, and returns the id of the first NaN voltage, if any.
-pub fn detect_spikes(v: &[f64], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
+pub fn detect_spikes<F: StateFloat>(v: &[F], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
     simd_dispatch!(detect_spikes_portable(v, v_th, first_id, spikes))
 }
 
 #[inline(always)]
-fn detect_spikes_portable(v: &[f64], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
+fn detect_spikes_portable<F: StateFloat>(v: &[F], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
     const BLOCK: usize = 16;
+    let v_th = F::from_f64(v_th);
     let mut nan = None;
-    let mut scan = |values: &[f64], offset: usize| {
+    let mut scan = |values: &[F], offset: usize| {
         for (l, &x) in values.iter().enumerate() {
             if x >= v_th {
                 spikes.push((first_id + offset + l) as u32);
@@ -188,62 +214,9 @@ fn decay_into_portable(out: &mut [f64], from: &[f64], factor: f64) {
     }
 }
 
-/// e^x to within 3 ulp for x in [−708, 708] (clamped outside, so overflow gives a huge finite
-/// value that crosses any threshold). Written without branches or calls so that the voltage loop
-/// vectorises; `f64::exp` is a libm call that blocks that and dominates the step at N ≈ 5000.
-/// Every multiply-add is fused (12 FMAs for the polynomial), which halves the work.
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // Adding 1.5·2^52 rounds to an integer and leaves it in the low mantissa bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let x = x.clamp(-708.0, 708.0);
-    let shifted = x.mul_add(LOG2E, SHIFT);
-    let k = shifted - SHIFT;
-    let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)); // |r| ≤ ln2/2
-    // Taylor series to degree 12: truncation error < 2.5e-16 relative on |r| ≤ 0.347.
-    let mut p: f64 = 1.0 / 479_001_600.0;
-    p = p.mul_add(r, 1.0 / 39_916_800.0);
-    p = p.mul_add(r, 1.0 / 3_628_800.0);
-    p = p.mul_add(r, 1.0 / 362_880.0);
-    p = p.mul_add(r, 1.0 / 40_320.0);
-    p = p.mul_add(r, 1.0 / 5_040.0);
-    p = p.mul_add(r, 1.0 / 720.0);
-    p = p.mul_add(r, 1.0 / 120.0);
-    p = p.mul_add(r, 1.0 / 24.0);
-    p = p.mul_add(r, 1.0 / 6.0);
-    p = p.mul_add(r, 0.5);
-    p = p.mul_add(r, 1.0);
-    p = p.mul_add(r, 1.0);
-    // 2^k from the integer sitting in the low bits of `shifted`.
-    let ki = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    p * f64::from_bits(((ki + 1023) as u64) << 52)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exp_matches_libm_to_three_ulp() {
-        let mut worst = 0.0f64;
-        let mut x = -700.0;
-        while x < 700.0 {
-            let (a, b) = (exp(x), x.exp());
-            worst = worst.max(((a - b) / b).abs());
-            x += 0.012_345_6;
-        }
-        for x in [-30.0, -5.0, -1e-9, 0.0, 1e-9, 0.5, 5.0] {
-            let (a, b) = (exp(x), f64::exp(x));
-            worst = worst.max(((a - b) / b).abs());
-        }
-        assert!(worst < 6.7e-16, "max relative error {worst}");
-        assert_eq!(exp(0.0), 1.0);
-        assert!(exp(1e6).is_finite() && exp(1e6) > 1e300);
-        assert!(exp(-1e6) >= 0.0 && exp(-1e6) < 1e-300);
-    }
 
     /// Runs `step` or `step_portable` on copies of `currents`; returns (voltages, decayed currents).
     fn stepped(
@@ -297,6 +270,64 @@ mod tests {
                 assert!(cur.iter().zip(&input).all(|(c, i)| *c == i * d), "{k} sources");
             }
         }
+    }
+
+    #[test]
+    fn f32_state_vectorised_and_portable_updates_are_bit_identical_and_close_to_f64() {
+        let eif = Eif::new(&EifSpec::default(), 0.1);
+        let v64: Vec<f64> = (0..1003).map(|k| -80.0 + 0.0317 * k as f64).collect();
+        let i64: Vec<f64> = (0..1003).map(|k| ((k * 7919) % 113) as f64 * 0.05 - 2.0).collect();
+        let v32: Vec<f32> = v64.iter().map(|&x| x as f32).collect();
+        let i32: Vec<f32> = i64.iter().map(|&x| x as f32).collect();
+        let run = |wide: bool| {
+            let (mut v, mut a, mut b) = (v32.clone(), i32.clone(), i32.clone());
+            let mut scratch = vec![0.0f32; v.len()];
+            let mut cur: Vec<&mut [f32]> = vec![&mut a, &mut b];
+            if wide {
+                eif.step(&mut v, &mut cur, &[0.9, 0.5], 0.3, &mut scratch);
+            } else {
+                eif.step_portable(&mut v, &mut cur, &[0.9, 0.5], 0.3, &mut scratch);
+            }
+            (v, a, b)
+        };
+        let (wide, portable) = (run(true), run(false));
+        assert_eq!(
+            wide.0.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            portable.0.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!((&wide.1, &wide.2), (&portable.1, &portable.2));
+        // One step in f32 is within a few f32 ulp (of ~80 mV: 7.6e-6 mV) of the f64 step from the
+        // same (f32-representable) start, up to where the exponential term blows up.
+        let (reference, _) = stepped(
+            &eif,
+            &v32.iter().map(|&x| x as f64).collect::<Vec<_>>(),
+            &[
+                i32.iter().map(|&x| x as f64).collect(),
+                i32.iter().map(|&x| x as f64).collect(),
+            ],
+            &[0.9, 0.5],
+            0.3,
+            false,
+        );
+        for (l, (&a, &b)) in wide.0.iter().zip(&reference).enumerate() {
+            if b < -45.0 {
+                assert!((a as f64 - b).abs() < 3e-5, "neuron {l}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_resting_neuron_relaxes_to_the_leak_fixed_point() {
+        // As below, in f32. Forward Euler stalls once a step's change dt/τ_m·(V* − V) rounds
+        // away, i.e. within about ulp(72 mV)/2 · τ_m/dt = 5.7e-4 mV of the fixed point (measured:
+        // 5.7e-4 mV), far below any voltage fluctuation in a network.
+        let eif = Eif::new(&EifSpec::default(), 0.1);
+        let mut v = vec![-60.0f32];
+        for _ in 0..20_000 {
+            eif.step(&mut v, &mut [&mut [0.0f32]], &[1.0], 0.0, &mut [0.0f32]);
+        }
+        let expected = -72.0 - (-17.0f64).exp();
+        assert!((v[0] as f64 - expected).abs() < 1e-3, "{}", v[0]);
     }
 
     #[test]

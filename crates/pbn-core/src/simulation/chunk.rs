@@ -7,6 +7,8 @@ use crate::connectivity::ChunkSynapses;
 use crate::layout::Source;
 use crate::neuron::{Eif, decay_into, detect_spikes};
 use crate::plasticity::ScaledRule;
+use crate::spec::Precision;
+use crate::state_float::StateFloat;
 
 use super::profile::Phase;
 
@@ -41,13 +43,46 @@ pub(super) struct StepContext<'a> {
     pub(super) pop_ranges: &'a [(usize, usize)],
 }
 
+/// Voltages and synaptic currents of a chunk's neurons, stored in precision `F`.
+pub(super) struct NeuronState<F> {
+    pub(super) v: Vec<F>,
+    /// One slice per current source (layout order).
+    pub(super) currents: Vec<Vec<F>>,
+    /// Scratch for the voltage loop.
+    total: Vec<F>,
+}
+
+impl<F: StateFloat> NeuronState<F> {
+    fn new(len: usize, n_currents: usize) -> Self {
+        Self {
+            v: vec![F::default(); len],
+            currents: vec![vec![F::default(); len]; n_currents],
+            total: vec![F::default(); len],
+        }
+    }
+}
+
+/// A chunk's neuron state in the run's precision (`NetworkSpec::precision`).
+pub(super) enum State {
+    F64(NeuronState<f64>),
+    F32(NeuronState<f32>),
+}
+
+/// Runs `$body` with `$s` bound to the chunk's `NeuronState<F>`, for whichever `F` it has.
+macro_rules! with_state {
+    ($state:expr, $s:ident => $body:expr) => {
+        match $state {
+            State::F64($s) => $body,
+            State::F32($s) => $body,
+        }
+    };
+}
+
 /// A contiguous range of neurons with their state and incoming synapses.
 pub(super) struct Chunk {
     pub(super) lo: usize,
     pub(super) hi: usize,
-    pub(super) v: Vec<f64>,
-    pub(super) currents: Vec<Vec<f64>>,
-    pub(super) total: Vec<f64>,
+    pub(super) state: State,
     pub(super) parts: Vec<ChunkSynapses>,
     /// (population, chunk-local start, chunk-local end).
     pub(super) segments: Vec<(usize, usize, usize)>,
@@ -56,6 +91,49 @@ pub(super) struct Chunk {
 }
 
 impl Chunk {
+    /// An empty chunk for neurons [lo, hi) with `n_currents` current sources.
+    pub(super) fn new(
+        lo: usize,
+        hi: usize,
+        precision: Precision,
+        n_currents: usize,
+        segments: Vec<(usize, usize, usize)>,
+    ) -> Self {
+        let state = match precision {
+            Precision::F64 => State::F64(NeuronState::new(hi - lo, n_currents)),
+            Precision::F32 => State::F32(NeuronState::new(hi - lo, n_currents)),
+        };
+        Self {
+            lo,
+            hi,
+            state,
+            parts: vec![],
+            segments,
+            spikes: vec![],
+            nan_neuron: None,
+        }
+    }
+
+    /// Voltage (mV) of chunk-local neuron `l`.
+    pub(super) fn voltage(&self, l: usize) -> f64 {
+        with_state!(&self.state, s => s.v[l].to_f64())
+    }
+
+    /// Sets the voltage (mV) of chunk-local neuron `l`.
+    pub(super) fn set_voltage(&mut self, l: usize, v: f64) {
+        with_state!(&mut self.state, s => s.v[l] = StateFloat::from_f64(v))
+    }
+
+    /// Current from source `source` (mV/ms) into chunk-local neuron `l`.
+    pub(super) fn current(&self, source: usize, l: usize) -> f64 {
+        with_state!(&self.state, s => s.currents[source][l].to_f64())
+    }
+
+    /// Number of current sources.
+    pub(super) fn n_currents(&self) -> usize {
+        with_state!(&self.state, s => s.currents.len())
+    }
+
     /// Steps 1–3 for this chunk.
     pub(super) fn advance(&mut self, ctx: &StepContext) {
         self.kick_inputs(ctx);
@@ -64,39 +142,13 @@ impl Chunk {
 
     /// Step 1: this step's external spikes kick their targets in this chunk.
     pub(super) fn kick_inputs(&mut self, ctx: &StepContext) {
-        for (p, proj) in ctx.projections.iter().enumerate() {
-            if let Source::Input(x) = proj.source {
-                let part = &self.parts[p];
-                // A slice, not the Vec: stores through it cannot alias its length and pointer,
-                // so they stay in registers.
-                let cur = self.currents[proj.current].as_mut_slice();
-                for &k in &ctx.input_spikes[x] {
-                    for &t in &part.fwd_target[part.row_range(k as usize)] {
-                        cur[t as usize] += proj.static_kick;
-                    }
-                }
-            }
-        }
+        with_state!(&mut self.state, s => kick_inputs(&self.parts, s, ctx))
     }
 
-    /// Steps 2–3: voltage update and spike detection. Step 7's current decay is fused into the
-    /// same pass (see [`ProjectionRuntime::decay`]).
+    /// Steps 2–3: voltage update and spike detection.
     pub(super) fn update_neurons(&mut self, ctx: &StepContext) {
-        for &(pop, a, b) in &self.segments {
-            let mut currents: Vec<&mut [f64]> = self.currents.iter_mut().map(|c| &mut c[a..b]).collect();
-            ctx.eif[pop].step(
-                &mut self.v[a..b],
-                &mut currents,
-                ctx.current_decay,
-                ctx.stimulus[pop],
-                &mut self.total[a..b],
-            );
-        }
-        self.spikes.clear();
-        for &(pop, a, b) in &self.segments {
-            let nan = detect_spikes(&self.v[a..b], ctx.eif[pop].v_th, self.lo + a, &mut self.spikes);
-            self.nan_neuron = self.nan_neuron.or(nan);
-        }
+        let nan = with_state!(&mut self.state, s => update_neurons(s, &self.segments, self.lo, &mut self.spikes, ctx));
+        self.nan_neuron = self.nan_neuron.or(nan);
     }
 
     /// Steps 4–5 for the synapses onto this chunk.
@@ -108,9 +160,20 @@ impl Chunk {
         traces: &[Vec<f64>],
         lap: &mut impl FnMut(Phase),
     ) {
-        // The post-spike updates below touch one weight per incoming synapse, scattered over the
-        // projection's weights (stored in presynaptic order); asking for those cache lines now lets
-        // their memory latency overlap the presynaptic delivery instead of stalling it.
+        self.prefetch(ctx, spikes);
+        let this = Target {
+            lo: self.lo,
+            spikes: &self.spikes,
+        };
+        with_state!(&mut self.state, s => deliver(&mut self.parts, s, this, ctx, spikes, traces, lap))
+    }
+
+    /// Asks for the cache lines this step's delivery will touch.
+    ///
+    /// The post-spike updates touch one weight per incoming synapse, scattered over the
+    /// projection's weights (stored in presynaptic order); asking for those cache lines now lets
+    /// their memory latency overlap the presynaptic delivery instead of stalling it.
+    fn prefetch(&self, ctx: &StepContext, spikes: &[u32]) {
         for (p, proj) in ctx.projections.iter().enumerate() {
             let part = &self.parts[p];
             if let Source::Population(_) = proj.source {
@@ -135,55 +198,6 @@ impl Chunk {
                 }
             }
         }
-        for (p, proj) in ctx.projections.iter().enumerate() {
-            if let Source::Input(_) = proj.source {
-                continue;
-            }
-            let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
-            let part = &mut self.parts[p];
-            let cur = self.currents[proj.current].as_mut_slice(); // (see `advance`)
-            let Some(rule) = proj.rule else {
-                let kick = proj.static_kick * proj.decay;
-                for &s in pre_spikes {
-                    for &t in &part.fwd_target[part.row_range(s as usize - proj.pre_start)] {
-                        cur[t as usize] += kick;
-                    }
-                }
-                lap(Phase::StaticDelivery);
-                continue;
-            };
-            let inv_tau = proj.inv_tau * proj.decay;
-            let x = traces[proj.trace].as_slice();
-            for &s in pre_spikes {
-                let row = part.row_range(s as usize - proj.pre_start);
-                let targets = &part.fwd_target[row.clone()];
-                let weights = &mut part.weights[row];
-                if rule.pre.active {
-                    for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * inv_tau;
-                        *w = rule.on_pre(*w, x[self.lo + t as usize]);
-                    }
-                } else {
-                    for (&t, w) in targets.iter().zip(weights) {
-                        cur[t as usize] += *w * inv_tau;
-                    }
-                }
-            }
-            lap(Phase::PlasticDelivery);
-            if rule.post.active && part.post_len > 0 {
-                let first = self.lo + part.post_offset;
-                let x_pre = &x[proj.pre_start..];
-                for &s in spikes_in(&self.spikes, first, first + part.post_len) {
-                    let slots = part.incoming_range(s as usize - first);
-                    let weights = part.weights.as_mut_slice();
-                    for (&f, &pre) in part.bwd_pos[slots.clone()].iter().zip(&part.bwd_pre[slots]) {
-                        let w = &mut weights[f as usize];
-                        *w = rule.on_post(*w, x_pre[pre as usize]);
-                    }
-                }
-                lap(Phase::PostSpikeUpdates);
-            }
-        }
     }
 
     /// Steps 6–8 for this chunk: its neurons' traces as of before this step (`traces`, all neurons)
@@ -198,10 +212,125 @@ impl Chunk {
                 x[l] = (prev[l] + 1.0) * d;
             }
         }
-        for &s in &self.spikes {
-            let id = s as usize;
-            let pop = ctx.pop_ranges.partition_point(|&(_, end)| end <= id);
-            self.v[id - self.lo] = ctx.eif[pop].v_re;
+        with_state!(&mut self.state, state => {
+            for &s in &self.spikes {
+                let id = s as usize;
+                let pop = ctx.pop_ranges.partition_point(|&(_, end)| end <= id);
+                state.v[id - self.lo] = StateFloat::from_f64(ctx.eif[pop].v_re);
+            }
+        })
+    }
+}
+
+/// The chunk a delivery writes to: its first neuron id and this step's spikes among its neurons.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    lo: usize,
+    spikes: &'a [u32],
+}
+
+/// Step 1: this step's external spikes kick their targets in this chunk.
+fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F>, ctx: &StepContext) {
+    for (p, proj) in ctx.projections.iter().enumerate() {
+        if let Source::Input(x) = proj.source {
+            let part = &parts[p];
+            // A slice, not the Vec: stores through it cannot alias its length and pointer,
+            // so they stay in registers.
+            let cur = state.currents[proj.current].as_mut_slice();
+            let kick = F::from_f64(proj.static_kick);
+            for &k in &ctx.input_spikes[x] {
+                for &t in &part.fwd_target[part.row_range(k as usize)] {
+                    cur[t as usize] += kick;
+                }
+            }
+        }
+    }
+}
+
+/// Steps 2–3: voltage update and spike detection into `spikes`; returns the first NaN neuron.
+/// Step 7's current decay is fused into the same pass (see [`ProjectionRuntime::decay`]).
+fn update_neurons<F: StateFloat>(
+    state: &mut NeuronState<F>,
+    segments: &[(usize, usize, usize)],
+    lo: usize,
+    spikes: &mut Vec<u32>,
+    ctx: &StepContext,
+) -> Option<usize> {
+    for &(pop, a, b) in segments {
+        let mut currents: Vec<&mut [F]> = state.currents.iter_mut().map(|c| &mut c[a..b]).collect();
+        ctx.eif[pop].step(
+            &mut state.v[a..b],
+            &mut currents,
+            ctx.current_decay,
+            ctx.stimulus[pop],
+            &mut state.total[a..b],
+        );
+    }
+    spikes.clear();
+    let mut nan = None;
+    for &(pop, a, b) in segments {
+        nan = nan.or(detect_spikes(&state.v[a..b], ctx.eif[pop].v_th, lo + a, spikes));
+    }
+    nan
+}
+
+/// Steps 4–5: recurrent kicks into `state`'s currents and plasticity of the synapses in `parts`.
+fn deliver<F: StateFloat>(
+    parts: &mut [ChunkSynapses],
+    state: &mut NeuronState<F>,
+    this: Target,
+    ctx: &StepContext,
+    spikes: &[u32],
+    traces: &[Vec<f64>],
+    lap: &mut impl FnMut(Phase),
+) {
+    for (p, proj) in ctx.projections.iter().enumerate() {
+        if let Source::Input(_) = proj.source {
+            continue;
+        }
+        let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
+        let part = &mut parts[p];
+        let cur = state.currents[proj.current].as_mut_slice(); // (see `kick_inputs`)
+        let Some(rule) = proj.rule else {
+            let kick = F::from_f64(proj.static_kick * proj.decay);
+            for &s in pre_spikes {
+                for &t in &part.fwd_target[part.row_range(s as usize - proj.pre_start)] {
+                    cur[t as usize] += kick;
+                }
+            }
+            lap(Phase::StaticDelivery);
+            continue;
+        };
+        let inv_tau = proj.inv_tau * proj.decay;
+        let x = traces[proj.trace].as_slice();
+        for &s in pre_spikes {
+            let row = part.row_range(s as usize - proj.pre_start);
+            let targets = &part.fwd_target[row.clone()];
+            let weights = &mut part.weights[row];
+            if rule.pre.active {
+                for (&t, w) in targets.iter().zip(weights) {
+                    cur[t as usize] += F::from_f64(*w * inv_tau);
+                    *w = rule.on_pre(*w, x[this.lo + t as usize]);
+                }
+            } else {
+                for (&t, w) in targets.iter().zip(weights) {
+                    cur[t as usize] += F::from_f64(*w * inv_tau);
+                }
+            }
+        }
+        lap(Phase::PlasticDelivery);
+        if rule.post.active && part.post_len > 0 {
+            let first = this.lo + part.post_offset;
+            let x_pre = &x[proj.pre_start..];
+            for &s in spikes_in(this.spikes, first, first + part.post_len) {
+                let slots = part.incoming_range(s as usize - first);
+                let weights = part.weights.as_mut_slice();
+                for (&f, &pre) in part.bwd_pos[slots.clone()].iter().zip(&part.bwd_pre[slots]) {
+                    let w = &mut weights[f as usize];
+                    *w = rule.on_post(*w, x_pre[pre as usize]);
+                }
+            }
+            lap(Phase::PostSpikeUpdates);
         }
     }
 }

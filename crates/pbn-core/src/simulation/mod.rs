@@ -232,17 +232,7 @@ impl Simulation {
                         (a < b).then_some((pi, a - lo, b - lo))
                     })
                     .collect();
-                Chunk {
-                    lo,
-                    hi,
-                    v: vec![0.0; hi - lo],
-                    currents: vec![vec![0.0; hi - lo]; sources.len()],
-                    total: vec![0.0; hi - lo],
-                    parts: Vec::with_capacity(projections.len()),
-                    segments,
-                    spikes: vec![],
-                    nan_neuron: None,
-                }
+                Chunk::new(lo, hi, spec.precision, sources.len(), segments)
             })
             .collect();
         for (pi, (p, proj)) in spec.projections.iter().zip(&projections).enumerate() {
@@ -278,7 +268,7 @@ impl Simulation {
                     .iter_mut()
                     .find(|c| c.lo <= id && id < c.hi)
                     .expect("ids are covered");
-                c.v[id - c.lo] = v;
+                c.set_voltage(id - c.lo, v);
             }
         }
 
@@ -435,7 +425,10 @@ impl Simulation {
 
     /// Membrane voltages of all neurons (mV).
     pub fn voltages(&self) -> Vec<f64> {
-        self.chunks.iter().flat_map(|c| c.v.iter().copied()).collect()
+        self.chunks
+            .iter()
+            .flat_map(|c| (0..c.hi - c.lo).map(|l| c.voltage(l)))
+            .collect()
     }
 
     /// Simulates `duration_ms` more (or up to the configured end), recording into `sink`. Call

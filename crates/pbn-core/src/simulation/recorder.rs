@@ -174,9 +174,9 @@ impl Recorder {
             let n = rec.neuron_refs.len();
             for (k, &(c, l)) in rec.neuron_refs.iter().enumerate() {
                 let chunk = &chunks[c];
-                rec.v_sum[k] += chunk.v[l];
-                for (s, cur) in chunk.currents.iter().enumerate() {
-                    rec.current_sum[s * n + k] += cur[l];
+                rec.v_sum[k] += chunk.voltage(l);
+                for s in 0..chunk.n_currents() {
+                    rec.current_sum[s * n + k] += chunk.current(s, l);
                 }
             }
             if i.is_multiple_of(rec.neuron_steps) {

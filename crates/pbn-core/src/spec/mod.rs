@@ -26,6 +26,11 @@ pub struct NetworkSpec {
     /// Forward-Euler time step (ms).
     #[serde(default = "defaults::dt_ms")]
     pub dt_ms: f64,
+    /// Floating-point type of voltages and synaptic currents (`"f64"` or `"f32"`; weights,
+    /// traces and plasticity are always f64). f32 roughly halves the cost of the voltage update
+    /// and changes no measured statistic (see `state_float`).
+    #[serde(default)]
+    pub precision: Precision,
     /// Master seed; every random stream (connectivity, inputs, initial voltages) derives from it.
     #[serde(default = "defaults::seed")]
     pub seed: u64,
@@ -46,6 +51,27 @@ pub struct NetworkSpec {
     /// Runaway guard.
     #[serde(default)]
     pub guard: GuardSpec,
+}
+
+/// Floating-point type of the neuron state (voltages and synaptic currents).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// IEEE double precision (53-bit mantissa).
+    #[default]
+    F64,
+    /// IEEE single precision (24-bit mantissa).
+    F32,
+}
+
+impl Precision {
+    /// The name used in configs: `"f64"` or `"f32"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        }
+    }
 }
 
 /// Whether a population's (or input's) outgoing weights are positive or negative (Dale's law).
@@ -281,6 +307,7 @@ impl Default for NetworkSpec {
             n: 5000,
             duration_ms: defaults::duration_ms(),
             dt_ms: defaults::dt_ms(),
+            precision: Precision::default(),
             seed: defaults::seed(),
             populations: vec![
                 pop("E", Sign::Excitatory, 0.8, 8.0),
