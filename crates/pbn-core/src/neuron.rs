@@ -202,18 +202,6 @@ fn detect_spikes_portable<F: StateFloat>(v: &[F], v_th: f64, first_id: usize, sp
     nan
 }
 
-/// `out[l] = from[l] · factor` (decay into another buffer).
-pub fn decay_into(out: &mut [f64], from: &[f64], factor: f64) {
-    simd_dispatch!(decay_into_portable(out, from, factor))
-}
-
-#[inline(always)]
-fn decay_into_portable(out: &mut [f64], from: &[f64], factor: f64) {
-    for (o, &x) in out.iter_mut().zip(from) {
-        *o = x * factor;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,13 @@
 
 use crate::connectivity::ChunkSynapses;
 use crate::layout::Source;
-use crate::neuron::{Eif, decay_into, detect_spikes};
+use crate::neuron::{Eif, detect_spikes};
 use crate::plasticity::ScaledRule;
 use crate::spec::Precision;
 use crate::state_float::StateFloat;
 
 use super::profile::Phase;
+use super::traces::TraceSet;
 
 /// A projection as the engine uses it.
 #[derive(Debug, Clone)]
@@ -39,7 +40,6 @@ pub(super) struct StepContext<'a> {
     pub(super) stimulus: &'a [f64],
     pub(super) input_spikes: &'a [Vec<u32>],
     pub(super) current_decay: &'a [f64],
-    pub(super) trace_decay: &'a [f64],
     pub(super) pop_ranges: &'a [(usize, usize)],
 }
 
@@ -157,7 +157,7 @@ impl Chunk {
         &mut self,
         ctx: &StepContext,
         spikes: &[u32],
-        traces: &[Vec<f64>],
+        traces: &[TraceSet],
         lap: &mut impl FnMut(Phase),
     ) {
         self.prefetch(ctx, spikes);
@@ -200,18 +200,9 @@ impl Chunk {
         }
     }
 
-    /// Steps 6–8 for this chunk: its neurons' traces as of before this step (`traces`, all neurons)
-    /// are written, incremented and decayed, into `next` (this chunk's slices of the other buffer).
-    pub(super) fn finish(&mut self, ctx: &StepContext, traces: &[Vec<f64>], next: Vec<&mut [f64]>) {
-        for ((x, prev), &d) in next.into_iter().zip(traces).zip(ctx.trace_decay) {
-            // x ← (x + 1)·d for spiking neurons, x·d for the others, in one pass.
-            let prev = &prev[self.lo..self.hi];
-            decay_into(x, prev, d);
-            for &s in &self.spikes {
-                let l = s as usize - self.lo;
-                x[l] = (prev[l] + 1.0) * d;
-            }
-        }
+    /// Step 8 for this chunk: spiking neurons are reset (steps 6–7 are the traces', serial
+    /// and O(spikes): see `traces`).
+    pub(super) fn finish(&mut self, ctx: &StepContext) {
         with_state!(&mut self.state, state => {
             for &s in &self.spikes {
                 let id = s as usize;
@@ -281,7 +272,7 @@ fn deliver<F: StateFloat>(
     this: Target,
     ctx: &StepContext,
     spikes: &[u32],
-    traces: &[Vec<f64>],
+    traces: &[TraceSet],
     lap: &mut impl FnMut(Phase),
 ) {
     for (p, proj) in ctx.projections.iter().enumerate() {
@@ -302,7 +293,8 @@ fn deliver<F: StateFloat>(
             continue;
         };
         let inv_tau = proj.inv_tau * proj.decay;
-        let x = traces[proj.trace].as_slice();
+        // Traces are read as x̃·D (see `traces`).
+        let (x, x_scale) = (traces[proj.trace].scaled(), traces[proj.trace].scale());
         for &s in pre_spikes {
             let row = part.row_range(s as usize - proj.pre_start);
             let targets = &part.fwd_target[row.clone()];
@@ -310,7 +302,7 @@ fn deliver<F: StateFloat>(
             if rule.pre.active {
                 for (&t, w) in targets.iter().zip(weights) {
                     cur[t as usize] += F::from_f64(*w * inv_tau);
-                    *w = rule.on_pre(*w, x[this.lo + t as usize]);
+                    *w = rule.on_pre(*w, x[this.lo + t as usize] * x_scale);
                 }
             } else {
                 for (&t, w) in targets.iter().zip(weights) {
@@ -327,7 +319,7 @@ fn deliver<F: StateFloat>(
                 let weights = part.weights.as_mut_slice();
                 for (&f, &pre) in part.bwd_pos[slots.clone()].iter().zip(&part.bwd_pre[slots]) {
                     let w = &mut weights[f as usize];
-                    *w = rule.on_post(*w, x_pre[pre as usize]);
+                    *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
                 }
             }
             lap(Phase::PostSpikeUpdates);

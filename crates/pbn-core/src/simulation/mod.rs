@@ -43,7 +43,6 @@ macro_rules! step_context {
             stimulus: &$sim.stimulus,
             input_spikes: &$sim.input_spikes,
             current_decay: &$sim.current_decay,
-            trace_decay: &$sim.trace_decay,
             pop_ranges: &$sim.pop_ranges,
         }
     };
@@ -53,12 +52,14 @@ mod chunk;
 mod profile;
 mod recorder;
 mod team;
+mod traces;
 
 pub use profile::{Phase, PhaseProfile};
 use profile::{Stopwatch, lap};
 
 use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats};
 use recorder::Recorder;
+use traces::TraceSet;
 
 /// Why a simulation stopped early or could not start.
 #[derive(Debug, Error)]
@@ -136,11 +137,8 @@ pub struct Simulation {
     inputs: Vec<ExternalInput>,
     input_spikes: Vec<Vec<u32>>,
     spikes: Vec<u32>,
-    traces: Vec<Vec<f64>>,
-    next_traces: Vec<Vec<f64>>,
-    /// The next-trace buffers as raw pointers, for the team's phase P2 (refreshed each step).
-    next_trace_ptrs: Vec<team::SharedPtr<f64>>,
-    trace_decay: Vec<f64>,
+    /// One set of traces per distinct STDP time constant.
+    traces: Vec<TraceSet>,
     current_decay: Vec<f64>,
     spike_counts: Vec<u64>,
     recorder: Recorder,
@@ -304,10 +302,7 @@ impl Simulation {
             stimulus: vec![0.0; layout.populations.len()],
             input_spikes: vec![vec![]; layout.inputs.len()],
             spike_counts: vec![0; layout.populations.len()],
-            traces: vec![vec![0.0; n]; trace_taus.len()],
-            next_traces: vec![vec![0.0; n]; trace_taus.len()],
-            next_trace_ptrs: vec![],
-            trace_decay: trace_taus.iter().map(|t| 1.0 - dt / t).collect(),
+            traces: trace_taus.iter().map(|t| TraceSet::new(n, 1.0 - dt / t)).collect(),
             layout,
             options,
             dt_ms: dt,
@@ -528,14 +523,13 @@ impl Simulation {
         self.gather();
         let ctx = step_context!(self);
         for c in self.chunks.iter_mut() {
-            let next = self.next_traces.iter_mut().map(|v| &mut v[c.lo..c.hi]).collect();
             c.deliver(&ctx, &self.spikes, &self.traces, &mut |phase| {
                 lap(&mut stopwatch, phase)
             });
-            c.finish(&ctx, &self.traces, next);
-            lap(&mut stopwatch, Phase::TracesAndReset);
+            c.finish(&ctx);
         }
         self.epilogue();
+        lap(&mut stopwatch, Phase::TracesAndReset);
         self.stopwatch = stopwatch;
     }
 
@@ -562,10 +556,12 @@ impl Simulation {
         }
     }
 
-    /// After steps 4–8: the next-trace buffer becomes current (plasticity read the old one
-    /// while chunks wrote the new one), spikes are counted, the step is done.
+    /// After steps 4–5 and 8: traces take this step's spikes and decay (steps 6–7; plasticity
+    /// has read them as they were), spikes are counted, the step is done.
     fn epilogue(&mut self) {
-        std::mem::swap(&mut self.traces, &mut self.next_traces);
+        for t in &mut self.traces {
+            t.advance(&self.spikes);
+        }
         for &s in &self.spikes {
             let pop = self.pop_ranges.partition_point(|&(_, end)| end <= s as usize);
             self.spike_counts[pop] += 1;

@@ -5,14 +5,13 @@
 //!
 //! | phase | calling thread (chunk 0 + serial work)             | worker k            |
 //! |-------|-----------------------------------------------------|---------------------|
-//! | S0    | inputs, stimuli, trace-buffer pointers for the step | parked at barrier A |
+//! | S0    | inputs and stimuli for the step                    | parked at barrier A |
 //! | P1    | advance chunk 0                                     | advance chunk k     |
 //! | S1    | gather the spikes of all chunks                     | parked at barrier C |
 //! | P2    | deliver + finish chunk 0                            | same for chunk k    |
-//! | S2    | swap traces, count, record, guard                   | parked at barrier A |
+//! | S2    | traces, count, record, guard                        | parked at barrier A |
 //!
-//! In P1/P2 every thread writes only its own chunk (and its own range of the next trace buffer)
-//! and reads fields nobody writes until the following barrier; in S0–S2 only the calling thread
+//! In P1/P2 every thread writes only its own chunk and reads fields nobody writes until the following barrier; in S0–S2 only the calling thread
 //! runs. The barriers (acquire/release) order every write before the next phase's reads. This is
 //! what makes the raw pointers below sound. Spinning replaces rayon's sleep/wake round trips,
 //! which cost more than the work of a small step.
@@ -108,19 +107,13 @@ unsafe fn advance(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, k: usize
 /// # Safety
 /// Between barriers C and D only, with `k` owned by the calling thread.
 unsafe fn deliver(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, k: usize) {
-    // SAFETY: as in `advance`; the next-trace pointers were taken from `&mut` buffers in S0 and
-    // each thread writes only its chunk's range of them.
+    // SAFETY: as in `advance`.
     unsafe {
         let s = &*sim.0;
         let chunk = &mut *chunks.0.add(k);
-        let next = s
-            .next_trace_ptrs
-            .iter()
-            .map(|p| std::slice::from_raw_parts_mut(p.0.add(chunk.lo), chunk.hi - chunk.lo))
-            .collect();
         let ctx = step_context!(s);
         chunk.deliver(&ctx, &s.spikes, &s.traces, &mut |_| {});
-        chunk.finish(&ctx, &s.traces, next);
+        chunk.finish(&ctx);
     }
 }
 
@@ -161,7 +154,6 @@ impl Simulation {
                     break;
                 }
                 s.prelude();
-                s.next_trace_ptrs = s.next_traces.iter_mut().map(|v| SharedPtr(v.as_mut_ptr())).collect();
                 barrier.wait(); // A
                 // SAFETY: phase P1, chunk 0 belongs to this thread.
                 unsafe { advance(sim, chunks, 0) };
