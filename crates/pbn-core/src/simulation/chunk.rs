@@ -179,7 +179,7 @@ impl Chunk {
             if let Source::Population(_) = proj.source {
                 for &s in spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre) {
                     let row = part.row_range(s as usize - proj.pre_start);
-                    for t in part.fwd_target[row.clone()].iter().step_by(16) {
+                    for t in part.fwd_target[row.clone()].iter().step_by(32) {
                         prefetch(t);
                     }
                     if proj.rule.is_some() {
@@ -228,12 +228,8 @@ fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F
             // A slice, not the Vec: stores through it cannot alias its length and pointer,
             // so they stay in registers.
             let cur = state.currents[proj.current].as_mut_slice();
-            let kick = F::from_f64(proj.static_kick);
-            for &k in &ctx.input_spikes[x] {
-                for &t in &part.fwd_target[part.row_range(k as usize)] {
-                    cur[t as usize] += kick;
-                }
-            }
+            let inputs = ctx.input_spikes[x].iter().map(|&k| k as usize);
+            kick_targets(part, cur, inputs, F::from_f64(proj.static_kick));
         }
     }
 }
@@ -283,12 +279,8 @@ fn deliver<F: StateFloat>(
         let part = &mut parts[p];
         let cur = state.currents[proj.current].as_mut_slice(); // (see `kick_inputs`)
         let Some(rule) = proj.rule else {
-            let kick = F::from_f64(proj.static_kick * proj.decay);
-            for &s in pre_spikes {
-                for &t in &part.fwd_target[part.row_range(s as usize - proj.pre_start)] {
-                    cur[t as usize] += kick;
-                }
-            }
+            let pre = pre_spikes.iter().map(|&s| s as usize - proj.pre_start);
+            kick_targets(part, cur, pre, F::from_f64(proj.static_kick * proj.decay));
             lap(Phase::StaticDelivery);
             continue;
         };
@@ -296,17 +288,21 @@ fn deliver<F: StateFloat>(
         // Traces are read as x̃·D (see `traces`).
         let (x, x_scale) = (traces[proj.trace].scaled(), traces[proj.trace].scale());
         for &s in pre_spikes {
-            let row = part.row_range(s as usize - proj.pre_start);
-            let targets = &part.fwd_target[row.clone()];
-            let weights = &mut part.weights[row];
-            if rule.pre.active {
-                for (&t, w) in targets.iter().zip(weights) {
-                    cur[t as usize] += F::from_f64(*w * inv_tau);
-                    *w = rule.on_pre(*w, x[this.lo + t as usize] * x_scale);
-                }
-            } else {
-                for (&t, w) in targets.iter().zip(weights) {
-                    cur[t as usize] += F::from_f64(*w * inv_tau);
+            let k = s as usize - proj.pre_start;
+            for b in 0..part.n_blocks {
+                let (base, segment) = part.segment(k, b);
+                let targets = &part.fwd_target[segment.clone()];
+                let weights = &mut part.weights[segment];
+                let (cur, x) = (&mut cur[base..], &x[this.lo + base..]);
+                if rule.pre.active {
+                    for (&t, w) in targets.iter().zip(weights) {
+                        cur[t as usize] += F::from_f64(*w * inv_tau);
+                        *w = rule.on_pre(*w, x[t as usize] * x_scale);
+                    }
+                } else {
+                    for (&t, w) in targets.iter().zip(weights) {
+                        cur[t as usize] += F::from_f64(*w * inv_tau);
+                    }
                 }
             }
         }
@@ -323,6 +319,20 @@ fn deliver<F: StateFloat>(
                 }
             }
             lap(Phase::PostSpikeUpdates);
+        }
+    }
+}
+
+/// Adds `kick` to the current `cur` of every target of the presynaptic neurons `pre` (indices
+/// within the projection's source).
+#[inline(always)]
+fn kick_targets<F: StateFloat>(part: &ChunkSynapses, cur: &mut [F], pre: impl Iterator<Item = usize>, kick: F) {
+    for k in pre {
+        for (base, segment) in part.segments(k) {
+            let cur = &mut cur[base..];
+            for &t in &part.fwd_target[segment] {
+                cur[t as usize] += kick;
+            }
         }
     }
 }

@@ -407,10 +407,12 @@ impl Simulation {
             } else {
                 let w0 = self.spec.projections[projection].weight;
                 for k in 0..proj.n_pre {
-                    for f in part.row_range(k) {
-                        pre.push((proj.pre_start + k) as u32);
-                        post.push((c.lo + part.fwd_target[f] as usize) as u32);
-                        w.push(w0);
+                    for (base, segment) in part.segments(k) {
+                        for &t in &part.fwd_target[segment] {
+                            pre.push((proj.pre_start + k) as u32);
+                            post.push((c.lo + base + t as usize) as u32);
+                            w.push(w0);
+                        }
                     }
                 }
             }
