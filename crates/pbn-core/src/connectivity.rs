@@ -13,6 +13,7 @@
 use rand::RngExt;
 use rayon::prelude::*;
 
+use crate::huge_pages;
 use crate::rng::{Purpose, stream};
 
 /// Sorted targets (postsynaptic indices within the target population) of every presynaptic
@@ -120,21 +121,28 @@ impl ChunkSynapses {
     pub fn from_rows(rows: &Rows, lo: usize, hi: usize, post_offset: usize, plastic: bool, w0: f64) -> Self {
         let n_pre = rows.n_pre();
         let post_len = hi - lo;
-        let n_blocks = (post_offset + post_len).div_ceil(TARGET_BLOCK).max(1);
+        // (Blocks start below post_offset + post_len ≤ the chunk's size; an empty part, which may
+        // sit at any offset, gets one empty block.)
+        let n_blocks = if post_len == 0 {
+            1
+        } else {
+            (post_offset + post_len).div_ceil(TARGET_BLOCK)
+        };
         assert!(
             n_pre * n_blocks < u32::MAX as usize,
             "too many presynaptic neurons for one chunk part"
         );
         let mut fwd_ptr = Vec::with_capacity(n_pre * n_blocks + 1);
         fwd_ptr.push(0u64);
-        let mut fwd_target = Vec::new();
+        let in_range = |k: usize| {
+            let row = rows.row(k);
+            row.partition_point(|&t| (t as usize) < lo)..row.partition_point(|&t| (t as usize) < hi)
+        };
+        let mut fwd_target = huge_pages::vec_with_capacity((0..n_pre).map(|k| in_range(k).len()).sum());
         let mut counts = vec![0u64; if plastic { post_len } else { 0 }];
         for k in 0..n_pre {
-            let row = rows.row(k);
-            let a = row.partition_point(|&t| (t as usize) < lo);
-            let b = row.partition_point(|&t| (t as usize) < hi);
             let mut block = 0;
-            for &t in &row[a..b] {
+            for &t in &rows.row(k)[in_range(k)] {
                 let local = t as usize - lo;
                 let target = local + post_offset;
                 // Close the segments of the blocks before this target's (sorted rows).
@@ -172,8 +180,8 @@ impl ChunkSynapses {
             }
             let total = *bwd_ptr.last().unwrap() as usize;
             let mut cursor: Vec<u64> = bwd_ptr[..post_len].to_vec();
-            let mut bwd_pre = vec![0u32; total];
-            let mut bwd_pos = vec![0u32; total];
+            let mut bwd_pre = huge_pages::vec_filled(total, 0u32);
+            let mut bwd_pos = huge_pages::vec_filled(total, 0u32);
             for k in 0..n_pre {
                 for (base, segment) in s.segments(k) {
                     for f in segment {
@@ -185,7 +193,7 @@ impl ChunkSynapses {
                     }
                 }
             }
-            s.weights = vec![w0; total];
+            s.weights = huge_pages::vec_filled(total, w0);
             s.bwd_ptr = bwd_ptr;
             s.bwd_pre = bwd_pre;
             s.bwd_pos = bwd_pos;
@@ -301,6 +309,10 @@ mod tests {
             assert_eq!(part.row_range(k).len(), rows.row(k).len());
         }
         assert!(second_block > 100, "{second_block} synapses in the second block");
+        // A part with no postsynaptic neuron in the chunk, far into it: one empty block.
+        let empty = ChunkSynapses::from_rows(&rows, 500, 500, 80_000, false, 1.0);
+        assert_eq!((empty.n_blocks, empty.len()), (1, 0));
+        assert!((0..30).all(|k| empty.segments(k).all(|(base, r)| base == 0 && r.is_empty())));
         // The backward index still finds every synapse.
         for i in 0..part.post_len {
             for slot in part.incoming_range(i) {

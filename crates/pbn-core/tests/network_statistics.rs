@@ -98,6 +98,37 @@ fn results_are_bit_identical_for_any_thread_count() {
 }
 
 #[test]
+fn networks_beyond_one_target_block_are_bit_identical_for_any_thread_count() {
+    // N = 140,000: chunks of 140,000, 70,000 and 46,667 neurons, so targets span up to three
+    // 65,536-neuron blocks and some chunk parts are empty far into their chunk. Sparse (p = 2e-4)
+    // so that it builds in a moment, and driven by stimuli so that every projection delivers.
+    let mut sets = vec![
+        "n=140000".to_string(),
+        "duration_ms=12".to_string(),
+        "projections.1.plasticity.eta=0.5".to_string(),
+        "stimuli=[{population=\"E\", current=0.01}, {population=\"I\", current=0.01}]".to_string(),
+    ];
+    sets.extend((0..6).map(|k| format!("projections.{k}.probability=0.0002")));
+    let s = NetworkSpec::from_toml_with_overrides(&example("istdp_i_to_e.toml"), &sets).unwrap();
+    let (sim1, a) = simulate(&s, 1);
+    let n_e = sim1.layout().populations[0].len as u32;
+    assert!(a.spike_ids.iter().filter(|&&id| id < n_e).count() > 1000);
+    assert!(a.spike_ids.iter().filter(|&&id| id >= n_e).count() > 1000);
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for threads in [2, 3] {
+        let (simk, b) = simulate(&s, threads);
+        assert_eq!(a.spike_ids, b.spike_ids, "{threads} threads");
+        assert_eq!(a.spike_times_ms, b.spike_times_ms);
+        assert_eq!(bits(&sim1.voltages()), bits(&simk.voltages()));
+        for p in 0..6 {
+            let (x, y) = (sim1.synapses(p), simk.synapses(p));
+            assert_eq!((&x.0, &x.1), (&y.0, &y.1), "projection {p}");
+            assert_eq!(bits(&x.2), bits(&y.2), "projection {p}");
+        }
+    }
+}
+
+#[test]
 fn istdp_on_i_to_e_drives_the_e_rate_to_its_target() {
     // MODEL.md §4.5.5 [SIM]: N = 2000, η = 0.01, τ = 200 ms, ρ_e = 10 Hz, from j_ei = −250.
     // E rate over the last 15 s within 0.5 Hz of 10 Hz.

@@ -405,16 +405,19 @@ impl Simulation {
                     }
                 }
             } else {
-                let w0 = self.spec.projections[projection].weight;
+                // Static parts have no backward index: sort the chunk's (post, pre) pairs.
+                let mut pairs = Vec::with_capacity(part.len());
                 for k in 0..proj.n_pre {
                     for (base, segment) in part.segments(k) {
                         for &t in &part.fwd_target[segment] {
-                            pre.push((proj.pre_start + k) as u32);
-                            post.push((c.lo + base + t as usize) as u32);
-                            w.push(w0);
+                            pairs.push(((c.lo + base + t as usize) as u32, (proj.pre_start + k) as u32));
                         }
                     }
                 }
+                pairs.sort_unstable();
+                post.extend(pairs.iter().map(|p| p.0));
+                pre.extend(pairs.iter().map(|p| p.1));
+                w.resize(post.len(), self.spec.projections[projection].weight);
             }
         }
         (pre, post, w)
