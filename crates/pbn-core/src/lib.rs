@@ -14,6 +14,7 @@
 //! ```
 
 pub mod connectivity;
+pub mod exact_sum;
 pub mod huge_pages;
 pub mod input;
 pub mod layout;

@@ -4,6 +4,7 @@
 //! the same for any chunking.
 
 use crate::connectivity::ChunkSynapses;
+use crate::exact_sum::ExactSum;
 use crate::layout::Source;
 use crate::neuron::{Eif, detect_spikes};
 use crate::plasticity::ScaledRule;
@@ -344,24 +345,24 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
     &spikes[a..b]
 }
 
-/// Mean and standard deviation (unscaled) of a plastic projection's weights. One accumulator
-/// over the synapses in post-major order gives the same sum for any chunking.
+/// Mean and standard deviation (unscaled) of a plastic projection's weights. The weights are
+/// read in memory order and summed exactly, so the result is the same for any chunking.
 pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
-    let (mut n, mut sum, mut sq) = (0usize, 0.0, 0.0);
+    let (mut sum, mut sq) = (ExactSum::default(), ExactSum::default());
+    let mut n = 0usize;
     for c in chunks {
-        let part = &c.parts[projection];
-        for &f in &part.bwd_pos {
-            let w = part.weights[f as usize];
-            n += 1;
-            sum += w;
-            sq += w * w;
+        let weights = &c.parts[projection].weights;
+        n += weights.len();
+        for &w in weights {
+            sum.add(w);
+            sq.add(w * w);
         }
     }
     if n == 0 {
         return (f64::NAN, f64::NAN);
     }
-    let mean = sum / n as f64;
-    let var = (sq / n as f64 - mean * mean).max(0.0);
+    let mean = sum.value() / n as f64;
+    let var = (sq.value() / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)
 }
 
