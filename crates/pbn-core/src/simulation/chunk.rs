@@ -193,7 +193,7 @@ impl Chunk {
             if proj.rule.is_some_and(|r| r.post.active) && part.post_len > 0 {
                 let first = self.lo + part.post_offset;
                 for &s in spikes_in(&self.spikes, first, first + part.post_len) {
-                    for slot in part.incoming_range(s as usize - first) {
+                    for slot in part.incoming_range(s as usize - first).take(POST_AHEAD) {
                         prefetch(&part.weights[part.bwd_pos[slot] as usize]);
                     }
                 }
@@ -314,7 +314,12 @@ fn deliver<F: StateFloat>(
             for &s in spikes_in(this.spikes, first, first + part.post_len) {
                 let slots = part.incoming_range(s as usize - first);
                 let weights = part.weights.as_mut_slice();
-                for (&f, &pre) in part.bwd_pos[slots.clone()].iter().zip(&part.bwd_pre[slots]) {
+                let positions = &part.bwd_pos[slots.clone()];
+                for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
+                    // The first POST_AHEAD were asked for before the delivery (see `prefetch`).
+                    if let Some(&ahead) = positions.get(i + POST_AHEAD) {
+                        prefetch(&weights[ahead as usize]);
+                    }
                     let w = &mut weights[f as usize];
                     *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
                 }
@@ -365,6 +370,10 @@ pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (
     let var = (sq.value() / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)
 }
+
+/// How many incoming synapses ahead a post-spike update asks for its weight: enough to cover a
+/// main-memory latency at a few ns per update.
+const POST_AHEAD: usize = 24;
 
 /// Hints the CPU to load the cache line holding `value` (no effect on results).
 #[inline(always)]
