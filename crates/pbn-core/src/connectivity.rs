@@ -75,9 +75,13 @@ fn bernoulli_row(rng: &mut crate::rng::Rng, n: usize, p: f64) -> Vec<u32> {
     loop {
         let u: f64 = rng.random();
         // 1 − u ∈ (0, 1], so the log is finite; the skip is Geometric(p) − 1.
-        let skip = ((1.0 - u).ln() / log_q).floor();
+        // (skip ≥ 0, so truncation is its floor, without a libm call.)
+        let skip = (1.0 - u).ln() / log_q;
+        if skip >= n as f64 {
+            break;
+        }
         j += skip as i64 + 1;
-        if skip >= n as f64 || j >= n as i64 {
+        if j >= n as i64 {
             break;
         }
         out.push(j as u32);
