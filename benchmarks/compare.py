@@ -34,7 +34,7 @@ def load(d):
 
 def config_name(r):
     if r["simulator"] == "pbn":
-        return f"pbn, {r['threads']} thread{'s' if r['threads'] != 1 else ''}"
+        return f"pbn {r.get('precision', 'f64')}, {r['threads']} thread{'s' if r['threads'] != 1 else ''}"
     if r["simulator"] == "brian2":
         k = r["openmp_threads"]
         return "Brian2 2.9 C++ standalone, no OpenMP" if k == 0 else f"Brian2 2.9 C++ standalone, OpenMP {k} thread{'s' if k != 1 else ''}"
@@ -59,12 +59,12 @@ def main():
     order = sorted(groups, key=lambda k: (not k.startswith("pbn"), k.startswith("reference"), k))
     med = {k: st.median(r["wall_s_per_simulated_s"] for r in groups[k]) for k in order}
     pbn_keys = [k for k in order if k.startswith("pbn")]
-    pbn1 = med.get("pbn, 1 thread")
+    pbn1 = med.get("pbn f64, 1 thread")
     pbn_best_key = min(pbn_keys, key=lambda k: med[k])
     pbn_best = med[pbn_best_key]
 
     L = []
-    L.append("| configuration | simulated s per run | runs | wall s / simulated s (median) | all runs | pbn 1 thread is × faster | pbn best (" + pbn_best_key.split(', ')[1] + ") is × faster |")
+    L.append("| configuration | simulated s per run | runs | wall s / simulated s (median) | all runs | pbn f64 1 thread is × faster | pbn best (" + pbn_best_key + ") is × faster |")
     L.append("|---|---|---|---|---|---|---|")
     for k in order:
         g = groups[k]
@@ -91,7 +91,7 @@ def main():
         R.append(f"| pbn seeds 1–{k} (mean ± SD) | `pbn run` | 1–{k} | {T:g} | {v[:, 0].mean():.2f} ± {v[:, 0].std(ddof=1):.2f} | "
                  f"{v[:, 1].mean():.2f} ± {v[:, 1].std(ddof=1):.2f} | {vw[:, 0].mean():.2f} ± {vw[:, 0].std(ddof=1):.2f} | "
                  f"{vw[:, 1].mean():.2f} ± {vw[:, 1].std(ddof=1):.2f} | {ww.mean():.2f} ± {ww.std(ddof=1):.2f} | — |")
-    checks = [r for r in rows if r["simulator"] in ("brian2", "reference")]
+    checks = [r for r in rows if r["simulator"] in ("brian2", "reference") or r["_file"].startswith("pbn32rates_")]
     for r in sorted(checks, key=lambda r: (r["simulator"], r["_file"])):
         T = r["simulated_s"]
         v, k = spread(T, "rates_window_hz")
@@ -116,7 +116,8 @@ def main():
         verdicts.append(ok)
         run = r["_file"].rsplit(".", 1)[0]
         w = f"{r['w_ei_mean_final']:.2f}" if "w_ei_mean_final" in r else "—"
-        R.append(f"| {r['simulator']} | {run} | {r.get('seed', 1)} | {T:g} | {r['rates_window_hz'][0]:.2f} | {r['rates_window_hz'][1]:.2f} | "
+        who = "pbn f32" if r["_file"].startswith("pbn32rates_") else r["simulator"]
+        R.append(f"| {who} | {run} | {r.get('seed', 1)} | {T:g} | {r['rates_window_hz'][0]:.2f} | {r['rates_window_hz'][1]:.2f} | "
                  f"{r['rates_hz'][0]:.2f} | {r['rates_hz'][1]:.2f} | {w} | {verdict} |")
     rates_table = "\n".join(R)
     bench = [r for r in rows if r["_file"].startswith("time_")]
@@ -127,7 +128,30 @@ def main():
                     + " Hz; " + ("bit-identical across thread counts and rounds." if same
                                  else "**not identical across thread counts/rounds**."))
 
+    # Issue targets: one thread ≤ 0.08 s/s, two ≤ 0.045, ≥ 20× Brian2's best, ≥ 200× the reference.
+    def best(prefix):
+        keys = [k for k in order if k.startswith(prefix)]
+        return min(((med[k], k) for k in keys), default=(float("nan"), "—"))
+
+    T = ["| target | goal | measured (median) | met |", "|---|---|---|---|"]
+    for threads, goal in ((1, 0.08), (2, 0.045)):
+        for prec in ("f64", "f32"):
+            k = f"pbn {prec}, {threads} thread{'s' if threads != 1 else ''}"
+            if k in med:
+                T.append(f"| {k} | ≤ {goal} s/s | {med[k]:.3f} s/s | {'yes' if med[k] <= goal else 'no'} |")
+    brian, brian_key = best("Brian2")
+    ref, _ = best("reference")
+    for name, other, goal in (("Brian2 at its best (" + brian_key.split(', ', 1)[-1] + ")", brian, 20.0),
+                              ("reference package", ref, 200.0)):
+        for prec in ("f64", "f32"):
+            mine, mine_key = best(f"pbn {prec}")
+            ratio = other / mine
+            T.append(f"| × faster than {name}, best {mine_key} | ≥ {goal:g}× | {ratio:.1f}× | {'yes' if ratio >= goal else 'no'} |")
+    targets = "\n".join(T)
+
     print(table)
+    print()
+    print(targets)
     print()
     print(rates_table)
     print()
@@ -165,6 +189,11 @@ def main():
             "",
             table,
             "",
+            targets,
+            "",
+            "pbn f64 / f32: voltages and synaptic currents in double / single precision (`precision` in the config; "
+            "weights, traces and plasticity are f64 in both; f32 is validated against f64 in `crates/pbn-core/tests/"
+            "precision.rs` and by the rate check below). "
             "pbn: `pbn bench --json` `run_s` (network construction excluded). Brian2: wall time of the network run "
             "inside the generated binary (code generation, compilation and synapse creation excluded; spikes recorded "
             "by a SpikeMonitor, ~60k/s, negligible). Reference: `.simulate()` (it also records currents and sampled "

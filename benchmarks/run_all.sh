@@ -7,7 +7,7 @@
 #   ROUNDS=1 T_MS=2000 benchmarks/run_all.sh   # quick smoke run
 #
 # Environment knobs (defaults): ROUNDS=3  N=5000  T_MS=10000 (pbn, Brian2)  T_REF_MS=2000 (reference)
-# PBN_THREADS="1 2"  BRIAN_THREADS="0 1 2" (openmp_threads; 0 = no OpenMP)  NOISE_SEEDS=6
+# PBN_THREADS="1 2"  PBN_PRECISIONS="f64 f32"  F32_CHECK_SEEDS=3  BRIAN_THREADS="0 1 2" (openmp_threads; 0 = no OpenMP)  NOISE_SEEDS=6
 # SKIP_INSTALL=1 (reuse .venv)  SKIP_CARGO=1 (use existing binary)  PBN=path/to/pbn
 # RESULTS_MD=benchmarks/RESULTS.md
 set -euo pipefail
@@ -21,6 +21,8 @@ N="${N:-5000}"
 T_MS="${T_MS:-10000}"
 T_REF_MS="${T_REF_MS:-2000}"
 PBN_THREADS="${PBN_THREADS:-1 2}"
+PBN_PRECISIONS="${PBN_PRECISIONS:-f64 f32}"
+F32_CHECK_SEEDS="${F32_CHECK_SEEDS:-3}"
 BRIAN_THREADS="${BRIAN_THREADS:-0 1 2}"
 NOISE_SEEDS="${NOISE_SEEDS:-6}"
 RESULTS_MD="${RESULTS_MD:-$HERE/RESULTS.md}"
@@ -85,13 +87,20 @@ for s in $(seq 1 "$NOISE_SEEDS"); do
       --json "$OUT/pbnrates_T${T}_s${s}.json"
   done
 done
+# f32 neuron state is checked like another simulator against the f64 seed spread.
+for s in $(seq 1 "$F32_CHECK_SEEDS"); do
+  timeout "$LIMIT" "$PY" pbn_bench.py rates --precision f32 --n "$N" --seed "$s" --duration-ms "$T_MS" \
+    --json "$OUT/pbn32rates_T${T_MS}_s${s}.json"
+done
 
 # 5. Interleaved timing rounds --------------------------------------------------------------------
 for r in $(seq 1 "$ROUNDS"); do
   log "round $r / $ROUNDS"
-  for k in $PBN_THREADS; do
-    timeout "$LIMIT" "$PY" pbn_bench.py time --n "$N" --threads "$k" --duration-ms "$T_MS" \
-      --json "$OUT/time_pbn_t${k}_r${r}.json"
+  for p in $PBN_PRECISIONS; do
+    for k in $PBN_THREADS; do
+      timeout "$LIMIT" "$PY" pbn_bench.py time --precision "$p" --n "$N" --threads "$k" --duration-ms "$T_MS" \
+        --json "$OUT/time_pbn_${p}_t${k}_r${r}.json"
+    done
   done
   for k in $BRIAN_THREADS; do
     # Brian2 seed = round number (compiles once per thread count; later rounds rebuild only what changed)

@@ -84,6 +84,13 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         * fanout
         / run_s;
     let s_per_s = run_s / sim_s;
+    let (n_static, static_bytes, n_plastic, plastic_bytes) = sim.synapse_memory();
+    let per_synapse = |bytes: usize, n: usize| if n == 0 { f64::NAN } else { bytes as f64 / n as f64 };
+    let (static_b, plastic_b) = (
+        per_synapse(static_bytes, n_static),
+        per_synapse(plastic_bytes, n_plastic),
+    );
+    let peak_mib = peak_rss_mib();
     let profile: Option<serde_json::Map<String, serde_json::Value>> = sim.profile().map(|p| {
         Phase::ALL
             .iter()
@@ -92,7 +99,9 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
     });
     if args.json {
         let mut out = json!({"n": args.n, "threads": args.threads, "precision": spec.precision, "simulated_s": sim_s, "build_s": build_s, "run_s": run_s,
-               "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates});
+               "wall_s_per_simulated_s": s_per_s, "synaptic_events_per_s": events_per_s, "rates_hz": rates,
+               "synapses": synapses, "bytes_per_static_synapse": static_b, "bytes_per_plastic_synapse": plastic_b,
+               "peak_rss_mib": peak_mib});
         if let Some(p) = profile {
             out["profile_s"] = serde_json::Value::Object(p);
         }
@@ -110,6 +119,10 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         println!("  wall s / sim s   {s_per_s:.4}");
         println!("  synaptic events  {:.3e} per wall second (approx.)", events_per_s);
         println!("  rates            E {:.2} Hz, I {:.2} Hz", rates[0], rates[1]);
+        println!("  synapses         {synapses:.3e}: {static_b:.2} B per static, {plastic_b:.2} B per plastic synapse");
+        if let Some(mib) = peak_mib {
+            println!("  peak memory      {mib:.0} MiB (resident)");
+        }
         if let Some(p) = sim.profile() {
             println!("  where the run's time goes (wall s per simulated s, share):");
             for phase in Phase::ALL {
@@ -124,4 +137,12 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The process's peak resident memory (MiB), where the OS reports it (Linux: VmHWM).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

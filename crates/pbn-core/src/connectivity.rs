@@ -231,6 +231,19 @@ impl ChunkSynapses {
         self.bwd_ptr[i] as usize..self.bwd_ptr[i + 1] as usize
     }
 
+    /// Bytes held by this part's arrays (row and backward pointers included).
+    pub fn memory_bytes(&self) -> usize {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        bytes(&self.fwd_ptr)
+            + bytes(&self.fwd_target)
+            + bytes(&self.weights)
+            + bytes(&self.bwd_ptr)
+            + bytes(&self.bwd_pos)
+            + bytes(&self.bwd_pre)
+    }
+
     /// Number of synapses in this chunk part.
     pub fn len(&self) -> usize {
         self.fwd_target.len()

@@ -372,6 +372,22 @@ impl Simulation {
         self.chunks.iter().flat_map(|c| c.parts.iter()).map(|p| p.len()).sum()
     }
 
+    /// Synapse storage: (static synapses, their bytes, plastic synapses, their bytes), with the
+    /// row pointers and, for plastic projections, weights and the backward index included.
+    pub fn synapse_memory(&self) -> (usize, usize, usize, usize) {
+        let mut m = (0, 0, 0, 0);
+        for c in &self.chunks {
+            for (part, proj) in c.parts.iter().zip(&self.projections) {
+                if proj.rule.is_some() {
+                    (m.2, m.3) = (m.2 + part.len(), m.3 + part.memory_bytes());
+                } else {
+                    (m.0, m.1) = (m.0 + part.len(), m.1 + part.memory_bytes());
+                }
+            }
+        }
+        m
+    }
+
     /// Plastic projections: (config index, name, rule).
     pub fn plastic_projections(&self) -> Vec<(usize, &str, &PlasticityRule)> {
         self.rules
