@@ -3,7 +3,7 @@
 //! memory, so chunks run in parallel; every per-neuron and per-synapse sequence of operations is
 //! the same for any chunking.
 
-use crate::connectivity::ChunkSynapses;
+use crate::connectivity::{ChunkSynapses, TARGET_BLOCK};
 use crate::exact_sum::ExactSum;
 use crate::layout::Source;
 use crate::neuron::{Eif, detect_spikes};
@@ -57,7 +57,7 @@ impl<F: StateFloat> NeuronState<F> {
     fn new(len: usize, n_currents: usize) -> Self {
         Self {
             v: vec![F::default(); len],
-            currents: vec![vec![F::default(); len]; n_currents],
+            currents: vec![vec![F::default(); len.div_ceil(TARGET_BLOCK).max(1) * TARGET_BLOCK]; n_currents],
             total: vec![F::default(); len],
         }
     }
@@ -294,7 +294,7 @@ fn deliver<F: StateFloat>(
                 let (base, segment) = part.segment(k, b);
                 let targets = &part.fwd_target[segment.clone()];
                 let weights = &mut part.weights[segment];
-                let (cur, x) = (&mut cur[base..], &x[this.lo + base..]);
+                let (cur, x) = (target_block(cur, base), &x[this.lo + base..]);
                 if rule.pre.active {
                     for (&t, w) in targets.iter().zip(weights) {
                         cur[t as usize] += F::from_f64(*w * inv_tau);
@@ -335,12 +335,21 @@ fn deliver<F: StateFloat>(
 fn kick_targets<F: StateFloat>(part: &ChunkSynapses, cur: &mut [F], pre: impl Iterator<Item = usize>, kick: F) {
     for k in pre {
         for (base, segment) in part.segments(k) {
-            let cur = &mut cur[base..];
+            let cur = target_block(cur, base);
             for &t in &part.fwd_target[segment] {
                 cur[t as usize] += kick;
             }
         }
     }
+}
+
+/// The target block starting at chunk-local neuron `base` of a current (padded to whole blocks),
+/// as an array that a 16-bit target indexes without a bounds check.
+#[inline(always)]
+fn target_block<F>(cur: &mut [F], base: usize) -> &mut [F; TARGET_BLOCK] {
+    (&mut cur[base..base + TARGET_BLOCK])
+        .try_into()
+        .expect("currents are padded to whole blocks")
 }
 
 /// The ids in a sorted spike list that fall in [lo, hi).
