@@ -14,11 +14,11 @@
 //! ```
 
 pub mod connectivity;
-pub mod exact_sum;
 pub mod huge_pages;
 pub mod input;
 pub mod layout;
 pub mod neuron;
+pub mod order_free_sum;
 pub mod plasticity;
 pub mod recording;
 pub mod rng;

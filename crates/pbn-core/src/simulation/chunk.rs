@@ -4,9 +4,9 @@
 //! the same for any chunking.
 
 use crate::connectivity::{ChunkSynapses, TARGET_BLOCK};
-use crate::exact_sum::ExactSum;
 use crate::layout::Source;
 use crate::neuron::{Eif, detect_spikes};
+use crate::order_free_sum::sum_and_sum_of_squares;
 use crate::plasticity::ScaledRule;
 use crate::spec::Precision;
 use crate::state_float::StateFloat;
@@ -360,23 +360,16 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
 }
 
 /// Mean and standard deviation (unscaled) of a plastic projection's weights. The weights are
-/// read in memory order and summed exactly, so the result is the same for any chunking.
+/// read in memory order and summed order-free, so the result is the same for any chunking.
 pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
-    let (mut sum, mut sq) = (ExactSum::default(), ExactSum::default());
-    let mut n = 0usize;
-    for c in chunks {
-        let weights = &c.parts[projection].weights;
-        n += weights.len();
-        for &w in weights {
-            sum.add(w);
-            sq.add(w * w);
-        }
-    }
+    let parts: Vec<&[f64]> = chunks.iter().map(|c| c.parts[projection].weights.as_slice()).collect();
+    let n: usize = parts.iter().map(|p| p.len()).sum();
     if n == 0 {
         return (f64::NAN, f64::NAN);
     }
-    let mean = sum.value() / n as f64;
-    let var = (sq.value() / n as f64 - mean * mean).max(0.0);
+    let (sum, sum_sq) = sum_and_sum_of_squares(&parts);
+    let mean = sum / n as f64;
+    let var = (sum_sq / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)
 }
 
