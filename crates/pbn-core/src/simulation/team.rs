@@ -1,20 +1,21 @@
 //! A persistent team of threads that steps the chunks in lockstep.
 //!
 //! With K threads the calling thread and K − 1 scoped workers each own one chunk for a whole
-//! `run_for` slice. A step is five phases separated by four barriers (A–D):
+//! `run_for` slice. A step is four phases separated by three barriers (A, B, D):
 //!
 //! | phase | calling thread (chunk 0 + serial work)             | worker k            |
 //! |-------|-----------------------------------------------------|---------------------|
 //! | S0    | inputs and stimuli for the step                    | parked at barrier A |
-//! | P1    | advance chunk 0                                     | advance chunk k     |
-//! | S1    | gather the spikes of all chunks                     | parked at barrier C |
-//! | P2    | deliver + finish chunk 0                            | same for chunk k    |
-//! | S2    | traces, count, record, guard                        | parked at barrier A |
+//! | P1    | advance chunk 0, post its spikes in slot 0          | same for chunk k    |
+//! | P2    | gather all slots, deliver + finish chunk 0          | same for chunk k    |
+//! | S2    | gather, traces, count, record, guard                | parked at barrier A |
 //!
-//! In P1/P2 every thread writes only its own chunk and reads fields nobody writes until the following barrier; in S0–S2 only the calling thread
-//! runs. The barriers (acquire/release) order every write before the next phase's reads. This is
-//! what makes the raw pointers below sound. Spinning replaces rayon's sleep/wake round trips,
-//! which cost more than the work of a small step.
+//! In P1/P2 every thread writes only its own chunk and its own spike slot, and reads only what
+//! nobody writes until the following barrier (the slots are written in P1 and read in P2, so
+//! each thread gathers the step's spikes itself instead of waiting for a serial gather). In S0
+//! and S2 only the calling thread runs. The barriers (acquire/release) order every write before
+//! the next phase's reads. This is what makes the raw pointers below sound. Spinning replaces
+//! rayon's sleep/wake round trips, which cost more than the work of a small step.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -89,30 +90,46 @@ unsafe impl<T> Send for SharedPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SharedPtr<T> {}
 
-/// Phase P1 for chunk `k`.
+/// Phase P1 for chunk `k`: steps 1–3, and the chunk's spikes copied into its slot.
 ///
 /// # Safety
 /// Between barriers A and B only, with `k` owned by the calling thread.
-unsafe fn advance(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, k: usize) {
-    // SAFETY: the caller guarantees the phase; chunk k is touched by this thread only, and the
-    // shared view reads fields that no thread writes during the phase.
-    unsafe {
-        let s = &*sim.0;
-        (*chunks.0.add(k)).advance(&step_context!(s));
-    }
-}
-
-/// Phase P2 for chunk `k`.
-///
-/// # Safety
-/// Between barriers C and D only, with `k` owned by the calling thread.
-unsafe fn deliver(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, k: usize) {
-    // SAFETY: as in `advance`.
+unsafe fn advance(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, slots: SharedPtr<Vec<u32>>, k: usize) {
+    // SAFETY: the caller guarantees the phase; chunk k and slot k are touched by this thread
+    // only, and the shared view reads fields that no thread writes during the phase.
     unsafe {
         let s = &*sim.0;
         let chunk = &mut *chunks.0.add(k);
+        chunk.advance(&step_context!(s));
+        let slot = &mut *slots.0.add(k);
+        slot.clear();
+        slot.extend_from_slice(&chunk.spikes);
+    }
+}
+
+/// Phase P2 for chunk `k`: gathers every slot into `spikes` (chunks in order, so ids ascend),
+/// then steps 4–5 and 8 for chunk k.
+///
+/// # Safety
+/// Between barriers B and D only, with `k` owned by the calling thread; `parties` slots.
+unsafe fn deliver(
+    sim: SharedPtr<Simulation>,
+    chunks: SharedPtr<Chunk>,
+    slots: SharedPtr<Vec<u32>>,
+    parties: usize,
+    k: usize,
+    spikes: &mut Vec<u32>,
+) {
+    // SAFETY: as in `advance`; no thread writes a slot during P2.
+    unsafe {
+        spikes.clear();
+        for j in 0..parties {
+            spikes.extend_from_slice(&*slots.0.add(j));
+        }
+        let s = &*sim.0;
+        let chunk = &mut *chunks.0.add(k);
         let ctx = step_context!(s);
-        chunk.deliver(&ctx, &s.spikes, &s.traces, &mut |_| {});
+        chunk.deliver(&ctx, spikes, &s.traces, &mut |_| {});
         chunk.finish(&ctx);
     }
 }
@@ -124,28 +141,31 @@ impl Simulation {
         let barrier = SpinBarrier::new(parties);
         let stop = AtomicBool::new(false);
         let chunks = SharedPtr(self.chunks.as_mut_ptr());
+        let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; parties];
+        let slots = SharedPtr(spike_slots.as_mut_ptr());
         let sim = SharedPtr(self as *mut Simulation);
         std::thread::scope(|scope| {
             for k in 1..parties {
                 let (barrier, stop) = (&barrier, &stop);
                 scope.spawn(move || {
                     let _poison = PoisonOnPanic(barrier);
+                    let mut spikes = vec![];
                     loop {
                         barrier.wait(); // A
                         if stop.load(Ordering::Acquire) {
                             return;
                         }
                         // SAFETY: phase P1, chunk k belongs to this thread.
-                        unsafe { advance(sim, chunks, k) };
+                        unsafe { advance(sim, chunks, slots, k) };
                         barrier.wait(); // B
-                        barrier.wait(); // C
                         // SAFETY: phase P2, chunk k belongs to this thread.
-                        unsafe { deliver(sim, chunks, k) };
+                        unsafe { deliver(sim, chunks, slots, parties, k, &mut spikes) };
                         barrier.wait(); // D
                     }
                 });
             }
             let _poison = PoisonOnPanic(&barrier);
+            let mut spikes = vec![];
             let mut result = Ok(());
             loop {
                 // SAFETY: S0 — the workers are parked at barrier A.
@@ -156,16 +176,14 @@ impl Simulation {
                 s.prelude();
                 barrier.wait(); // A
                 // SAFETY: phase P1, chunk 0 belongs to this thread.
-                unsafe { advance(sim, chunks, 0) };
+                unsafe { advance(sim, chunks, slots, 0) };
                 barrier.wait(); // B
-                // SAFETY: S1 — the workers are parked at barrier C.
-                unsafe { (*sim.0).gather() };
-                barrier.wait(); // C
                 // SAFETY: phase P2, chunk 0 belongs to this thread.
-                unsafe { deliver(sim, chunks, 0) };
+                unsafe { deliver(sim, chunks, slots, parties, 0, &mut spikes) };
                 barrier.wait(); // D
                 // SAFETY: S2 — the workers are parked at barrier A.
                 let s = unsafe { &mut *sim.0 };
+                std::mem::swap(&mut s.spikes, &mut spikes);
                 s.epilogue();
                 if let Err(e) = s.after_step(sink) {
                     result = Err(e);
