@@ -100,19 +100,7 @@ pub fn exp(x: f64) -> f64 {
     let k = shifted - SHIFT;
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)); // |r| ≤ ln2/2
     // Taylor series to degree 12: truncation error < 2.5e-16 relative on |r| ≤ 0.347.
-    let mut p: f64 = 1.0 / 479_001_600.0;
-    p = p.mul_add(r, 1.0 / 39_916_800.0);
-    p = p.mul_add(r, 1.0 / 3_628_800.0);
-    p = p.mul_add(r, 1.0 / 362_880.0);
-    p = p.mul_add(r, 1.0 / 40_320.0);
-    p = p.mul_add(r, 1.0 / 5_040.0);
-    p = p.mul_add(r, 1.0 / 720.0);
-    p = p.mul_add(r, 1.0 / 120.0);
-    p = p.mul_add(r, 1.0 / 24.0);
-    p = p.mul_add(r, 1.0 / 6.0);
-    p = p.mul_add(r, 0.5);
-    p = p.mul_add(r, 1.0);
-    p = p.mul_add(r, 1.0);
+    let p = horner(r, &INVERSE_FACTORIALS);
     // 2^k from the integer sitting in the low bits of `shifted`.
     let ki = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
     p * f64::from_bits(((ki + 1023) as u64) << 52)
@@ -132,16 +120,40 @@ pub fn exp_f32(x: f32) -> f32 {
     let shifted = x.mul_add(LOG2E, SHIFT);
     let k = shifted - SHIFT;
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
-    let mut p: f32 = 1.0 / 5_040.0;
-    p = p.mul_add(r, 1.0 / 720.0);
-    p = p.mul_add(r, 1.0 / 120.0);
-    p = p.mul_add(r, 1.0 / 24.0);
-    p = p.mul_add(r, 1.0 / 6.0);
-    p = p.mul_add(r, 0.5);
-    p = p.mul_add(r, 1.0);
-    p = p.mul_add(r, 1.0);
+    let p = horner(r, &INVERSE_FACTORIALS_F32);
     let ki = (shifted.to_bits() as i32).wrapping_sub(SHIFT.to_bits() as i32);
     p * f32::from_bits(((ki + 127) as u32) << 23)
+}
+
+/// 1/n! for n = 0…12: the Taylor coefficients of e^r to degree 12 (n! is exact in f64).
+const INVERSE_FACTORIALS: [f64; 13] = {
+    let mut c = [1.0; 13];
+    let mut factorial = 1.0;
+    let mut n = 1;
+    while n < 13 {
+        factorial *= n as f64;
+        c[n] = 1.0 / factorial;
+        n += 1;
+    }
+    c
+};
+
+/// The same to degree 7, rounded to f32.
+const INVERSE_FACTORIALS_F32: [f32; 8] = {
+    let mut c = [0.0; 8];
+    let mut n = 0;
+    while n < 8 {
+        c[n] = INVERSE_FACTORIALS[n] as f32;
+        n += 1;
+    }
+    c
+};
+
+/// The polynomial Σ c[i]·r^i by Horner's rule with fused multiply-adds (highest degree first).
+#[inline(always)]
+fn horner<F: StateFloat>(r: F, c: &[F]) -> F {
+    let (last, rest) = c.split_last().expect("at least one coefficient");
+    rest.iter().rev().fold(*last, |p, &ci| p.mul_add(r, ci))
 }
 
 #[cfg(test)]

@@ -1,31 +1,9 @@
 //! Whole-network behaviour against MODEL.md §8 (fixed seeds, stated tolerances).
 
+mod common;
+
+use common::{example, rates, simulate, spec};
 use pbn_core::{MemorySink, NetworkSpec, Phase, SimError, SimOptions, Simulation};
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-fn spec(name: &str, sets: &[&str]) -> NetworkSpec {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    NetworkSpec::from_toml_with_overrides(&example(name), &sets).unwrap()
-}
-
-/// Mean rate (Hz) of each population over (from_ms, to_ms].
-fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> Vec<f64> {
-    let pops = &sim.layout().populations;
-    let mut counts = vec![0usize; pops.len()];
-    for (t, &id) in sink.spike_times_ms.iter().zip(&sink.spike_ids) {
-        if *t > from_ms && *t <= to_ms {
-            counts[sim.layout().population_of(id as usize)] += 1;
-        }
-    }
-    counts
-        .iter()
-        .zip(pops)
-        .map(|(&c, p)| c as f64 / p.len as f64 / ((to_ms - from_ms) * 1e-3))
-        .collect()
-}
 
 /// Mean of a plastic block's mean-weight records over (from_ms, to_ms].
 fn mean_weight(sink: &MemorySink, k: usize, from_ms: f64, to_ms: f64) -> f64 {
@@ -35,13 +13,6 @@ fn mean_weight(sink: &MemorySink, k: usize, from_ms: f64, to_ms: f64) -> f64 {
         .map(|r| r.2)
         .collect();
     v.iter().sum::<f64>() / v.len() as f64
-}
-
-fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) {
-    let mut sim = Simulation::new(spec, SimOptions { threads }).unwrap();
-    let mut sink = MemorySink::default();
-    sim.run(&mut sink).unwrap();
-    (sim, sink)
 }
 
 #[test]

@@ -1,40 +1,15 @@
 //! f32 neuron state (`precision = "f32"`) against f64: the same statistics and weight dynamics
 //! within stated tolerances (fixed seeds), and still bit-identical for any thread count.
 
-use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
+mod common;
 
-fn example(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
+use common::{rates, simulate};
+use pbn_core::NetworkSpec;
 
+/// An example config in the given precision, with `--set` overrides.
 fn spec(name: &str, precision: &str, sets: &[&str]) -> NetworkSpec {
-    let mut sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    sets.push(format!("precision={precision}"));
-    NetworkSpec::from_toml_with_overrides(&example(name), &sets).unwrap()
-}
-
-fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) {
-    let mut sim = Simulation::new(spec, SimOptions { threads }).unwrap();
-    let mut sink = MemorySink::default();
-    sim.run(&mut sink).unwrap();
-    (sim, sink)
-}
-
-/// Mean rate (Hz) of each population over (from_ms, to_ms].
-fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> Vec<f64> {
-    let pops = &sim.layout().populations;
-    let mut counts = vec![0usize; pops.len()];
-    for (t, &id) in sink.spike_times_ms.iter().zip(&sink.spike_ids) {
-        if *t > from_ms && *t <= to_ms {
-            counts[sim.layout().population_of(id as usize)] += 1;
-        }
-    }
-    let seconds = (to_ms - from_ms) * 1e-3;
-    counts
-        .iter()
-        .zip(pops)
-        .map(|(&c, p)| c as f64 / p.len as f64 / seconds)
-        .collect()
+    let precision = format!("precision={precision}");
+    common::spec(name, &[sets, &[precision.as_str()]].concat())
 }
 
 #[test]
