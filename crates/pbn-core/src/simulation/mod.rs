@@ -49,6 +49,7 @@ macro_rules! step_context {
 }
 
 mod chunk;
+mod partition;
 mod profile;
 mod recorder;
 mod team;
@@ -214,10 +215,7 @@ impl Simulation {
             rules.push(rule);
         }
 
-        // Chunk boundaries: equal shares of the neurons.
-        let bounds: Vec<(usize, usize)> = (0..n_chunks)
-            .map(|c| (c * n / n_chunks, (c + 1) * n / n_chunks))
-            .collect();
+        let bounds = partition::chunk_bounds(spec, &layout, n_chunks.min(n).max(1));
         let pop_ranges: Vec<(usize, usize)> = layout.populations.iter().map(|p| (p.start, p.start + p.len)).collect();
         let mut chunks: Vec<Chunk> = bounds
             .iter()
