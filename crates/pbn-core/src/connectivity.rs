@@ -106,13 +106,18 @@ pub struct ChunkSynapses {
     pub n_blocks: usize,
     /// Plastic projections only: scaled weights J, aligned with `fwd_target`.
     pub weights: Vec<f64>,
-    /// Plastic projections only: offsets into the backward slots per postsynaptic neuron of the
-    /// chunk part (length `post_len + 1`).
+    /// Plastic projections only: backward slot offsets. The incoming synapses of the part's
+    /// `i`-th postsynaptic neuron from presynaptic block `b` (presynaptic indices
+    /// `b·TARGET_BLOCK…`) are slots `bwd_ptr[i·n_pre_blocks + b]..bwd_ptr[i·n_pre_blocks + b + 1]`
+    /// (length post_len·n_pre_blocks + 1); all of neuron `i`'s are contiguous, by ascending
+    /// presynaptic index.
     pub bwd_ptr: Vec<u64>,
+    /// Number of presynaptic blocks: ⌈n_pre / TARGET_BLOCK⌉ (1 for plastic-free parts).
+    pub n_pre_blocks: usize,
     /// Plastic projections only: forward position (into `weights`) of each backward slot.
     pub bwd_pos: Vec<u32>,
-    /// Plastic projections only: presynaptic index of each backward slot.
-    pub bwd_pre: Vec<u32>,
+    /// Plastic projections only: presynaptic index of each backward slot, less its block's start.
+    pub bwd_pre: Vec<u16>,
     /// Chunk-local index of the first postsynaptic neuron of this part.
     pub post_offset: usize,
     /// Number of postsynaptic neurons of the projection inside the chunk.
@@ -143,7 +148,6 @@ impl ChunkSynapses {
             row.partition_point(|&t| (t as usize) < lo)..row.partition_point(|&t| (t as usize) < hi)
         };
         let mut fwd_target = huge_pages::vec_with_capacity((0..n_pre).map(|k| in_range(k).len()).sum());
-        let mut counts = vec![0u64; if plastic { post_len } else { 0 }];
         for k in 0..n_pre {
             let mut block = 0;
             for &t in &rows.row(k)[in_range(k)] {
@@ -155,9 +159,6 @@ impl ChunkSynapses {
                     block += 1;
                 }
                 fwd_target.push((target - block * TARGET_BLOCK) as u16);
-                if plastic {
-                    counts[local] += 1;
-                }
             }
             while block < n_blocks {
                 fwd_ptr.push(fwd_target.len() as u64);
@@ -176,24 +177,37 @@ impl ChunkSynapses {
             post_len,
             ..Default::default()
         };
+        let n_pre_blocks = n_pre.div_ceil(TARGET_BLOCK).max(1);
+        s.n_pre_blocks = n_pre_blocks;
         if plastic {
-            let mut bwd_ptr = Vec::with_capacity(post_len + 1);
+            // Slot counts per (post, presynaptic block), then their prefix sums.
+            let mut counts = vec![0u64; post_len * n_pre_blocks];
+            for k in 0..n_pre {
+                for (base, segment) in s.segments(k) {
+                    for f in segment {
+                        let local = base + s.fwd_target[f] as usize - post_offset;
+                        counts[local * n_pre_blocks + k / TARGET_BLOCK] += 1;
+                    }
+                }
+            }
+            let mut bwd_ptr = Vec::with_capacity(counts.len() + 1);
             bwd_ptr.push(0u64);
             for c in &counts {
                 bwd_ptr.push(bwd_ptr.last().unwrap() + c);
             }
             let total = *bwd_ptr.last().unwrap() as usize;
-            let mut cursor: Vec<u64> = bwd_ptr[..post_len].to_vec();
-            let mut bwd_pre = huge_pages::vec_filled(total, 0u32);
+            let mut cursor: Vec<u64> = bwd_ptr[..counts.len()].to_vec();
+            let mut bwd_pre = huge_pages::vec_filled(total, 0u16);
             let mut bwd_pos = huge_pages::vec_filled(total, 0u32);
+            // Ascending k, so every (post, block) list comes out sorted by presynaptic index.
             for k in 0..n_pre {
                 for (base, segment) in s.segments(k) {
                     for f in segment {
                         let local = base + s.fwd_target[f] as usize - post_offset;
-                        let pos = cursor[local] as usize;
-                        cursor[local] += 1;
-                        bwd_pre[pos] = k as u32;
-                        bwd_pos[pos] = f as u32;
+                        let cell = &mut cursor[local * n_pre_blocks + k / TARGET_BLOCK];
+                        bwd_pre[*cell as usize] = (k % TARGET_BLOCK) as u16;
+                        bwd_pos[*cell as usize] = f as u32;
+                        *cell += 1;
                     }
                 }
             }
@@ -225,10 +239,36 @@ impl ChunkSynapses {
         (b * TARGET_BLOCK, self.fwd_ptr[i] as usize..self.fwd_ptr[i + 1] as usize)
     }
 
-    /// Backward slot range of the `i`-th postsynaptic neuron of the part.
+    /// Backward slot range of the `i`-th postsynaptic neuron of the part (all blocks).
     #[inline(always)]
     pub fn incoming_range(&self, i: usize) -> std::ops::Range<usize> {
-        self.bwd_ptr[i] as usize..self.bwd_ptr[i + 1] as usize
+        let b = self.n_pre_blocks;
+        self.bwd_ptr[i * b] as usize..self.bwd_ptr[(i + 1) * b] as usize
+    }
+
+    /// The incoming synapses of the part's `i`-th postsynaptic neuron, block by block: (the
+    /// block's first presynaptic index, slot range); slot `s` comes from presynaptic neuron
+    /// `base + bwd_pre[s]`.
+    #[inline(always)]
+    pub fn incoming(&self, i: usize) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
+        (0..self.n_pre_blocks).map(move |b| self.incoming_block(i, b))
+    }
+
+    /// Block `b` of [`ChunkSynapses::incoming`]`(i)`.
+    #[inline(always)]
+    pub fn incoming_block(&self, i: usize, b: usize) -> (usize, std::ops::Range<usize>) {
+        let cell = i * self.n_pre_blocks + b;
+        (
+            b * TARGET_BLOCK,
+            self.bwd_ptr[cell] as usize..self.bwd_ptr[cell + 1] as usize,
+        )
+    }
+
+    /// (postsynaptic index within the part, presynaptic index) of backward slot `slot`.
+    pub fn slot_synapse(&self, slot: usize) -> (usize, usize) {
+        let cell = self.bwd_ptr.partition_point(|&o| o as usize <= slot) - 1;
+        let (i, b) = (cell / self.n_pre_blocks, cell % self.n_pre_blocks);
+        (i, b * TARGET_BLOCK + self.bwd_pre[slot] as usize)
     }
 
     /// Bytes held by this part's arrays (row and backward pointers included).
@@ -293,7 +333,7 @@ mod tests {
                         .incoming_range(post)
                         .find(|&s| part.bwd_pos[s] as usize == f)
                         .unwrap();
-                    assert_eq!(part.bwd_pre[slot] as usize, k);
+                    assert_eq!(part.slot_synapse(slot), (post, k));
                 }
             }
             for i in 0..part.post_len {
@@ -333,9 +373,32 @@ mod tests {
         // The backward index still finds every synapse.
         for i in 0..part.post_len {
             for slot in part.incoming_range(i) {
-                let (k, f) = (part.bwd_pre[slot] as usize, part.bwd_pos[slot] as usize);
+                let (post, k) = part.slot_synapse(slot);
+                assert_eq!(post, i);
+                let f = part.bwd_pos[slot] as usize;
                 let (base, _) = part.segments(k).find(|(_, r)| r.contains(&f)).unwrap();
                 assert_eq!(base + part.fwd_target[f] as usize, 1000 + i);
+            }
+        }
+    }
+
+    #[test]
+    fn presynaptic_indices_beyond_one_block_are_split_too() {
+        // 70,000 presynaptic neurons onto 40 posts: two presynaptic blocks per post.
+        let rows = Rows::bernoulli(9, 4, 70_000, 40, 0.01);
+        let part = ChunkSynapses::from_rows(&rows, 0, 40, 0, true, 1.0);
+        assert_eq!(part.n_pre_blocks, 2);
+        for i in 0..40 {
+            let mut pres = vec![];
+            for (base, slots) in part.incoming(i) {
+                pres.extend(slots.map(|s| base + part.bwd_pre[s] as usize));
+            }
+            let expected: Vec<usize> = (0..70_000).filter(|&k| rows.row(k).contains(&(i as u32))).collect();
+            assert_eq!(pres, expected, "post {i}");
+            assert!(expected.iter().any(|&k| k >= 65_536));
+            for (slot, &k) in part.incoming_range(i).zip(&expected) {
+                assert_eq!(part.slot_synapse(slot), (i, k));
+                assert!(part.row_range(k).contains(&(part.bwd_pos[slot] as usize)));
             }
         }
     }

@@ -70,13 +70,16 @@ fn results_are_bit_identical_for_any_thread_count() {
 
 #[test]
 fn networks_beyond_one_target_block_are_bit_identical_for_any_thread_count() {
-    // N = 140,000: chunks of 140,000, 70,000 and 46,667 neurons, so targets span up to three
-    // 65,536-neuron blocks and some chunk parts are empty far into their chunk. Sparse (p = 2e-4)
+    // N = 140,000: chunks of about 140,000, 70,000 and 46,667 neurons, so targets span up to
+    // three 65,536-neuron blocks, some chunk parts are empty far into their chunk, and plastic
+    // E→E synapses have presynaptic indices in two blocks. Sparse (p = 2e-4)
     // so that it builds in a moment, and driven by stimuli so that every projection delivers.
     let mut sets = vec![
         "n=140000".to_string(),
         "duration_ms=12".to_string(),
         "projections.1.plasticity.eta=0.5".to_string(),
+        // Plastic E→E too: 112,000 presynaptic neurons span two presynaptic blocks.
+        "projections.0.plasticity={rule=\"kohonen\", eta=0.5, beta=2.0}".to_string(),
         "stimuli=[{population=\"E\", current=0.01}, {population=\"I\", current=0.01}]".to_string(),
     ];
     sets.extend((0..6).map(|k| format!("projections.{k}.probability=0.0002")));

@@ -312,16 +312,18 @@ fn deliver<F: StateFloat>(
             let first = this.lo + part.post_offset;
             let x_pre = &x[proj.pre_start..];
             for &s in spikes_in(this.spikes, first, first + part.post_len) {
-                let slots = part.incoming_range(s as usize - first);
-                let weights = part.weights.as_mut_slice();
-                let positions = &part.bwd_pos[slots.clone()];
-                for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
-                    // The first POST_AHEAD were asked for before the delivery (see `prefetch`).
-                    if let Some(&ahead) = positions.get(i + POST_AHEAD) {
-                        prefetch(&weights[ahead as usize]);
+                for b in 0..part.n_pre_blocks {
+                    let (base, slots) = part.incoming_block(s as usize - first, b);
+                    let (weights, x_pre) = (part.weights.as_mut_slice(), &x_pre[base..]);
+                    let positions = &part.bwd_pos[slots.clone()];
+                    for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
+                        // The first POST_AHEAD were asked for before the delivery (see `prefetch`).
+                        if let Some(&ahead) = positions.get(i + POST_AHEAD) {
+                            prefetch(&weights[ahead as usize]);
+                        }
+                        let w = &mut weights[f as usize];
+                        *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
                     }
-                    let w = &mut weights[f as usize];
-                    *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
                 }
             }
             lap(Phase::PostSpikeUpdates);

@@ -412,10 +412,12 @@ impl Simulation {
             let part = &c.parts[projection];
             if proj.rule.is_some() {
                 for i in 0..part.post_len {
-                    for s in part.incoming_range(i) {
-                        pre.push((proj.pre_start + part.bwd_pre[s] as usize) as u32);
-                        post.push((c.lo + part.post_offset + i) as u32);
-                        w.push(part.weights[part.bwd_pos[s] as usize] * self.sqrt_n);
+                    for (base, slots) in part.incoming(i) {
+                        for s in slots {
+                            pre.push((proj.pre_start + base + part.bwd_pre[s] as usize) as u32);
+                            post.push((c.lo + part.post_offset + i) as u32);
+                            w.push(part.weights[part.bwd_pos[s] as usize] * self.sqrt_n);
+                        }
                     }
                 }
             } else {

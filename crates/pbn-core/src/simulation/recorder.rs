@@ -63,12 +63,12 @@ impl Recorder {
                     chunk += 1;
                 }
                 let part = &chunks[chunk].parts[pi];
-                let i = part.bwd_ptr.partition_point(|&o| o as usize <= pos) - 1;
+                let (i, k) = part.slot_synapse(pos);
                 refs.push(SynapseRef {
                     chunk,
                     pos: part.bwd_pos[pos] as usize,
                 });
-                pre.push((proj.pre_start + part.bwd_pre[pos] as usize) as u32);
+                pre.push((proj.pre_start + k) as u32);
                 post.push((chunks[chunk].lo + part.post_offset + i) as u32);
                 debug_assert!(post.last().map(|&p| p as usize >= post_start).unwrap_or(true));
             }
