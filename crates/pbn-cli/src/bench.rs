@@ -28,7 +28,7 @@ pub struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Time each phase of a step (input generation, neuron update, delivery, plasticity,
-    /// recording); needs --threads 1 and costs about 1 %.
+    /// recording); needs --threads 1 and costs about 3 % at N = 5000 (less for larger N).
     #[arg(long)]
     profile: bool,
     /// Override a key of the benchmark network (repeatable), e.g. `--set inputs.0.correlation=0`.
