@@ -162,18 +162,18 @@ impl Chunk {
         lap: &mut impl FnMut(Phase),
     ) {
         self.prefetch(ctx, spikes);
-        let this = Target {
+        let this = ThisChunk {
             lo: self.lo,
             spikes: &self.spikes,
         };
         with_state!(&mut self.state, s => deliver(&mut self.parts, s, this, ctx, spikes, traces, lap))
     }
 
-    /// Asks for the cache lines this step's delivery will touch.
-    ///
-    /// The post-spike updates touch one weight per incoming synapse, scattered over the
-    /// projection's weights (stored in presynaptic order); asking for those cache lines now lets
-    /// their memory latency overlap the presynaptic delivery instead of stalling it.
+    /// Asks for the cache lines this step's delivery will touch first: the rows of this step's
+    /// presynaptic spikes, and the first POST_AHEAD weights of each spiking neuron's incoming
+    /// plastic synapses (scattered over the projection's weights, stored in presynaptic order),
+    /// so that their memory latency overlaps the presynaptic delivery. The post-spike loop asks
+    /// for the rest itself, POST_AHEAD synapses ahead.
     fn prefetch(&self, ctx: &StepContext, spikes: &[u32]) {
         for (p, proj) in ctx.projections.iter().enumerate() {
             let part = &self.parts[p];
@@ -216,7 +216,7 @@ impl Chunk {
 
 /// The chunk a delivery writes to: its first neuron id and this step's spikes among its neurons.
 #[derive(Clone, Copy)]
-struct Target<'a> {
+struct ThisChunk<'a> {
     lo: usize,
     spikes: &'a [u32],
 }
@@ -266,7 +266,7 @@ fn update_neurons<F: StateFloat>(
 fn deliver<F: StateFloat>(
     parts: &mut [ChunkSynapses],
     state: &mut NeuronState<F>,
-    this: Target,
+    this: ThisChunk,
     ctx: &StepContext,
     spikes: &[u32],
     traces: &[TraceSet],
