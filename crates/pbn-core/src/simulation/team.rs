@@ -1,7 +1,7 @@
 //! A persistent team of threads that steps the chunks in lockstep.
 //!
 //! With K threads the calling thread and K − 1 scoped workers each own one chunk for a whole
-//! `run_for` slice. A step is four phases separated by three barriers (A, B, D):
+//! `run_for` slice. A step is four phases separated by three barriers (A, B, C):
 //!
 //! | phase | calling thread (chunk 0 + serial work)             | worker k            |
 //! |-------|-----------------------------------------------------|---------------------|
@@ -111,7 +111,7 @@ unsafe fn advance(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, slots: S
 /// then steps 4–5 and 8 for chunk k.
 ///
 /// # Safety
-/// Between barriers B and D only, with `k` owned by the calling thread; `parties` slots.
+/// Between barriers B and C only, with `k` owned by the calling thread; `parties` slots.
 unsafe fn deliver(
     sim: SharedPtr<Simulation>,
     chunks: SharedPtr<Chunk>,
@@ -160,7 +160,7 @@ impl Simulation {
                         barrier.wait(); // B
                         // SAFETY: phase P2, chunk k belongs to this thread.
                         unsafe { deliver(sim, chunks, slots, parties, k, &mut spikes) };
-                        barrier.wait(); // D
+                        barrier.wait(); // C
                     }
                 });
             }
@@ -180,7 +180,7 @@ impl Simulation {
                 barrier.wait(); // B
                 // SAFETY: phase P2, chunk 0 belongs to this thread.
                 unsafe { deliver(sim, chunks, slots, parties, 0, &mut spikes) };
-                barrier.wait(); // D
+                barrier.wait(); // C
                 // SAFETY: S2 — the workers are parked at barrier A.
                 let s = unsafe { &mut *sim.0 };
                 std::mem::swap(&mut s.spikes, &mut spikes);
