@@ -89,6 +89,20 @@ fn bernoulli_row(rng: &mut crate::rng::Rng, n: usize, p: f64) -> Vec<u32> {
     out
 }
 
+/// Entry (`i`, block `b`) of a blocked offset array (`ptr[i·n_blocks + b]..ptr[i·n_blocks + b + 1]`,
+/// as both the forward rows and the backward lists are stored): (the block's first index, range).
+#[inline(always)]
+fn blocked(ptr: &[u64], n_blocks: usize, i: usize, b: usize) -> (usize, std::ops::Range<usize>) {
+    let cell = i * n_blocks + b;
+    (b * TARGET_BLOCK, ptr[cell] as usize..ptr[cell + 1] as usize)
+}
+
+/// All blocks of entry `i` of a blocked offset array: they are contiguous.
+#[inline(always)]
+fn whole(ptr: &[u64], n_blocks: usize, i: usize) -> std::ops::Range<usize> {
+    ptr[i * n_blocks] as usize..ptr[(i + 1) * n_blocks] as usize
+}
+
 /// Targets are stored as 16-bit offsets into blocks of this many chunk-local neurons: half the
 /// memory (and memory traffic) of 32-bit indices. A chunk of up to 65,536 neurons has one block.
 pub const TARGET_BLOCK: usize = 1 << 16;
@@ -222,7 +236,7 @@ impl ChunkSynapses {
     /// Forward synapse index range of presynaptic neuron `k` (all blocks).
     #[inline(always)]
     pub fn row_range(&self, k: usize) -> std::ops::Range<usize> {
-        self.fwd_ptr[k * self.n_blocks] as usize..self.fwd_ptr[(k + 1) * self.n_blocks] as usize
+        whole(&self.fwd_ptr, self.n_blocks, k)
     }
 
     /// The synapses of presynaptic neuron `k`, block by block: (the block's first chunk-local
@@ -235,15 +249,13 @@ impl ChunkSynapses {
     /// Block `b` of [`ChunkSynapses::segments`]`(k)`.
     #[inline(always)]
     pub fn segment(&self, k: usize, b: usize) -> (usize, std::ops::Range<usize>) {
-        let i = k * self.n_blocks + b;
-        (b * TARGET_BLOCK, self.fwd_ptr[i] as usize..self.fwd_ptr[i + 1] as usize)
+        blocked(&self.fwd_ptr, self.n_blocks, k, b)
     }
 
     /// Backward slot range of the `i`-th postsynaptic neuron of the part (all blocks).
     #[inline(always)]
     pub fn incoming_range(&self, i: usize) -> std::ops::Range<usize> {
-        let b = self.n_pre_blocks;
-        self.bwd_ptr[i * b] as usize..self.bwd_ptr[(i + 1) * b] as usize
+        whole(&self.bwd_ptr, self.n_pre_blocks, i)
     }
 
     /// The incoming synapses of the part's `i`-th postsynaptic neuron, block by block: (the
@@ -257,11 +269,7 @@ impl ChunkSynapses {
     /// Block `b` of [`ChunkSynapses::incoming`]`(i)`.
     #[inline(always)]
     pub fn incoming_block(&self, i: usize, b: usize) -> (usize, std::ops::Range<usize>) {
-        let cell = i * self.n_pre_blocks + b;
-        (
-            b * TARGET_BLOCK,
-            self.bwd_ptr[cell] as usize..self.bwd_ptr[cell + 1] as usize,
-        )
+        blocked(&self.bwd_ptr, self.n_pre_blocks, i, b)
     }
 
     /// (postsynaptic index within the part, presynaptic index) of backward slot `slot`.
