@@ -13,6 +13,9 @@
 //! println!("{} spikes", sink.spike_ids.len());
 //! ```
 
+#[macro_use]
+mod simd;
+
 pub mod connectivity;
 pub mod huge_pages;
 pub mod input;

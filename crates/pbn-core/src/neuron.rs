@@ -1,44 +1,9 @@
 //! Exponential integrate-and-fire neurons (MODEL.md §2.3) and the exp they need.
 
+use std::ops::Range;
+
 use crate::spec::EifSpec;
 use crate::state_float::StateFloat;
-
-/// Evaluates an `#[inline(always)]` call compiled for AVX-512 or AVX2 (each with FMA) when the
-/// CPU has them.
-///
-/// The wider versions perform the very same IEEE operations as the portable one: Rust never
-/// fuses a multiply and an add on its own, and the fused ones we ask for (`mul_add`) are
-/// correctly rounded on every machine (an FMA instruction here, libm's exact `fma` elsewhere),
-/// so every machine gets bit-identical results.
-macro_rules! simd_dispatch {
-    ($call:expr) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f,fma")]
-            unsafe fn wide512<R>(f: impl FnOnce() -> R) -> R {
-                f()
-            }
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn wide256<R>(f: impl FnOnce() -> R) -> R {
-                f()
-            }
-            let fma = std::arch::is_x86_feature_detected!("fma");
-            if fma && std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
-                unsafe { wide512(|| $call) }
-            } else if fma && std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                unsafe { wide256(|| $call) }
-            } else {
-                $call
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            $call
-        }
-    }};
-}
 
 /// EIF parameters in the form the voltage loop uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,97 +38,114 @@ impl Eif {
         }
     }
 
-    /// One forward-Euler step for every neuron of a slice: V += dt/C·(I + g_L(E_L − V) +
-    /// g_L Δ_T exp((V − V_T)/Δ_T)), where the input I is `stimulus` plus the sum of `currents`
-    /// (one slice per source, summed in order). Each current is then decayed by one step,
-    /// I ← I·`decays[k]`, in the same pass over memory; `total` is scratch space of the same
-    /// length as `v`. All arithmetic is in the state's precision `F`.
+    /// One forward-Euler step for neurons `range` of `v`: V += dt/C·(I + g_L(E_L − V) +
+    /// g_L Δ_T exp((V − V_T)/Δ_T)), where the input I is `stimulus` plus the sum of the
+    /// `currents` (one per source, summed in order). Each current is then decayed by one step,
+    /// I ← I·`decays[k]`, in the same pass over memory; `total` is scratch space as long as `v`.
+    /// All arithmetic is in the state's precision `F`.
     pub fn step<F: StateFloat>(
         &self,
         v: &mut [F],
-        currents: &mut [&mut [F]],
+        currents: &mut [Vec<F>],
+        range: Range<usize>,
         decays: &[f64],
         stimulus: f64,
         total: &mut [F],
     ) {
-        simd_dispatch!(self.step_portable(v, currents, decays, stimulus, total))
+        simd_dispatch!(self.step_portable(v, currents, range, decays, stimulus, total))
     }
 
     /// The voltage loop for any CPU (see [`Eif::step`]). Branch-free so that it vectorises.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub fn step_portable<F: StateFloat>(
         &self,
         v: &mut [F],
-        currents: &mut [&mut [F]],
+        currents: &mut [Vec<F>],
+        range: Range<usize>,
         decays: &[f64],
         stimulus: f64,
         total: &mut [F],
     ) {
-        let n = v.len();
-        assert!(currents.iter().all(|c| c.len() == n) && decays.len() == currents.len() && total.len() == n);
-        let stimulus = F::from_f64(stimulus);
+        assert!(decays.len() == currents.len() && total.len() == v.len());
+        let (v, total) = (&mut v[range.clone()], &mut total[range.clone()]);
         let d = |k: usize| F::from_f64(decays[k]);
+        // Slices, not the Vecs: stores through them cannot alias their lengths and pointers.
+        let r = || range.clone();
         // Up to four sources are summed (and decayed) inside the voltage loop: one pass over
-        // memory. The summation order stimulus + I_0 + I_1 + … is the same in every branch.
+        // memory. The summation order I_0 + I_1 + … is the same in every branch.
         match currents {
-            [] => self.update(v, |_| stimulus),
+            [] => self.update(v, stimulus, |_| F::default()),
             [a] => {
-                let da = d(0);
-                self.update(v, |l| {
-                    let i = stimulus + a[l];
+                let (a, da) = (&mut a[r()], d(0));
+                self.update(v, stimulus, |l| {
+                    let i = a[l];
                     a[l] *= da;
                     i
                 })
             }
             [a, b] => {
+                let (a, b) = (&mut a[r()], &mut b[r()]);
                 let (da, db) = (d(0), d(1));
-                self.update(v, |l| {
-                    let i = stimulus + a[l] + b[l];
+                self.update(v, stimulus, |l| {
+                    let i = a[l] + b[l];
                     (a[l], b[l]) = (a[l] * da, b[l] * db);
                     i
                 })
             }
             [a, b, c] => {
+                let (a, b, c) = (&mut a[r()], &mut b[r()], &mut c[r()]);
                 let (da, db, dc) = (d(0), d(1), d(2));
-                self.update(v, |l| {
-                    let i = stimulus + a[l] + b[l] + c[l];
+                self.update(v, stimulus, |l| {
+                    let i = a[l] + b[l] + c[l];
                     (a[l], b[l], c[l]) = (a[l] * da, b[l] * db, c[l] * dc);
                     i
                 })
             }
             [a, b, c, e] => {
+                let (a, b, c, e) = (&mut a[r()], &mut b[r()], &mut c[r()], &mut e[r()]);
                 let (da, db, dc, de) = (d(0), d(1), d(2), d(3));
-                self.update(v, |l| {
-                    let i = stimulus + a[l] + b[l] + c[l] + e[l];
+                self.update(v, stimulus, |l| {
+                    let i = a[l] + b[l] + c[l] + e[l];
                     (a[l], b[l], c[l], e[l]) = (a[l] * da, b[l] * db, c[l] * dc, e[l] * de);
                     i
                 })
             }
             currents => {
-                total.fill(stimulus);
+                total.copy_from_slice(&currents[0][r()]);
                 for (k, cur) in currents.iter_mut().enumerate() {
                     let dk = d(k);
-                    for (t, c) in total.iter_mut().zip(cur.iter_mut()) {
-                        *t += *c;
+                    let cur = &mut cur[r()];
+                    if k > 0 {
+                        for (t, c) in total.iter_mut().zip(cur.iter()) {
+                            *t += *c;
+                        }
+                    }
+                    for c in cur {
                         *c *= dk;
                     }
                 }
-                self.update(v, |l| total[l]);
+                self.update(v, stimulus, |l| total[l]);
             }
         }
     }
 
+    /// V ← V + dt/C·(g_L(E_L − V) + stimulus + input(l) + g_L Δ_T e^{(V − V_T)/Δ_T}), arranged
+    /// for few operations: the leak and the stimulus are one multiply-add, the exponential term
+    /// another. (Folding g_L Δ_T into the exponential's polynomial would save one more but
+    /// turns its constant coefficients into registers, which costs more than it saves.)
     #[inline(always)]
-    fn update<F: StateFloat>(&self, v: &mut [F], mut input: impl FnMut(usize) -> F) {
+    fn update<F: StateFloat>(&self, v: &mut [F], stimulus: f64, mut input: impl FnMut(usize) -> F) {
         let f = F::from_f64;
-        let (g_l, e_l, dt_over_c) = (f(self.g_l), f(self.e_l), f(self.dt_over_c));
+        let (neg_g_l, dt_over_c) = (f(-self.g_l), f(self.dt_over_c));
+        let leak_at_zero_plus_stimulus = f(self.g_l * self.e_l + stimulus);
         let inv_delta = f(1.0 / self.delta_t);
         let gl_delta = f(self.g_l * self.delta_t);
         let neg_v_t_scaled = f(-(self.v_t * (1.0 / self.delta_t)));
         for (l, v) in v.iter_mut().enumerate() {
-            let leak = g_l * (e_l - *v);
-            let spike = gl_delta * v.mul_add(inv_delta, neg_v_t_scaled).fast_exp();
-            *v = dt_over_c.mul_add(input(l) + leak + spike, *v);
+            let drive = v.mul_add(neg_g_l, leak_at_zero_plus_stimulus) + input(l);
+            let total = gl_delta.mul_add(v.mul_add(inv_delta, neg_v_t_scaled).fast_exp(), drive);
+            *v = dt_over_c.mul_add(total, *v);
         }
     }
 }
@@ -216,12 +198,12 @@ mod tests {
         wide: bool,
     ) -> (Vec<f64>, Vec<Vec<f64>>) {
         let (mut v, mut cur) = (v.to_vec(), currents.to_vec());
-        let mut slices: Vec<&mut [f64]> = cur.iter_mut().map(|c| &mut c[..]).collect();
         let mut scratch = vec![0.0; v.len()];
+        let all = 0..v.len();
         if wide {
-            eif.step(&mut v, &mut slices, decays, stim, &mut scratch);
+            eif.step(&mut v, &mut cur, all, decays, stim, &mut scratch);
         } else {
-            eif.step_portable(&mut v, &mut slices, decays, stim, &mut scratch);
+            eif.step_portable(&mut v, &mut cur, all, decays, stim, &mut scratch);
         }
         (v, cur)
     }
@@ -240,11 +222,11 @@ mod tests {
         let (b, cb) = stepped(&eif, &v0, &two, &[0.9, 0.5], 0.3, false);
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(ca, cb);
-        // Summing 0–5 sources inside the loop equals summing them first, bit for bit, and each
+        // Summing 0–6 sources inside the loop equals summing them first, bit for bit, and each
         // source comes out decayed by its own factor.
-        let decays = [0.975, 0.9875, 0.99, 0.5, 0.25];
-        for k in 0..=5 {
-            let mut total = vec![0.3; input.len()];
+        let decays = [0.975, 0.9875, 0.99, 0.5, 0.25, 0.125];
+        for k in 0..=6 {
+            let mut total = vec![0.0; input.len()];
             for _ in 0..k {
                 for (t, c) in total.iter_mut().zip(&input) {
                     *t += c;
@@ -252,7 +234,7 @@ mod tests {
             }
             let sources = vec![input.clone(); k];
             let (fused, decayed) = stepped(&eif, &b, &sources, &decays[..k], 0.3, false);
-            let (summed, _) = stepped(&eif, &b, &[total], &[1.0], 0.0, false);
+            let (summed, _) = stepped(&eif, &b, &[total], &[1.0], 0.3, false);
             assert_eq!(bits(&fused), bits(&summed), "{k} sources");
             for (cur, d) in decayed.iter().zip(decays) {
                 assert!(cur.iter().zip(&input).all(|(c, i)| *c == i * d), "{k} sources");
@@ -268,14 +250,16 @@ mod tests {
         let v32: Vec<f32> = v64.iter().map(|&x| x as f32).collect();
         let i32: Vec<f32> = i64.iter().map(|&x| x as f32).collect();
         let run = |wide: bool| {
-            let (mut v, mut a, mut b) = (v32.clone(), i32.clone(), i32.clone());
+            let mut v = v32.clone();
+            let mut cur = vec![i32.clone(), i32.clone()];
             let mut scratch = vec![0.0f32; v.len()];
-            let mut cur: Vec<&mut [f32]> = vec![&mut a, &mut b];
+            let all = 0..v.len();
             if wide {
-                eif.step(&mut v, &mut cur, &[0.9, 0.5], 0.3, &mut scratch);
+                eif.step(&mut v, &mut cur, all, &[0.9, 0.5], 0.3, &mut scratch);
             } else {
-                eif.step_portable(&mut v, &mut cur, &[0.9, 0.5], 0.3, &mut scratch);
+                eif.step_portable(&mut v, &mut cur, all, &[0.9, 0.5], 0.3, &mut scratch);
             }
+            let [a, b] = <[Vec<f32>; 2]>::try_from(cur).unwrap();
             (v, a, b)
         };
         let (wide, portable) = (run(true), run(false));
@@ -326,7 +310,14 @@ mod tests {
         let eif = Eif::new(&EifSpec::default(), 0.1);
         let mut v = vec![F::from_f64(-60.0)];
         for _ in 0..20_000 {
-            eif.step(&mut v, &mut [&mut [F::default()]], &[1.0], 0.0, &mut [F::default()]);
+            eif.step(
+                &mut v,
+                &mut [vec![F::default()]],
+                0..1,
+                &[1.0],
+                0.0,
+                &mut [F::default()],
+            );
         }
         v[0].to_f64()
     }

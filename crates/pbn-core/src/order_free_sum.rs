@@ -11,29 +11,99 @@
 /// values and any split into slices. Values must be finite, with squares that do not overflow
 /// (|x| < 1e154).
 pub fn sum_and_sum_of_squares(parts: &[&[f64]]) -> (f64, f64) {
-    let max = parts.iter().flat_map(|p| p.iter()).fold(0.0f64, |m, &x| m.max(x.abs()));
-    if max == 0.0 {
+    let max = parts.iter().map(|p| max_abs(p)).fold(0.0f64, f64::max);
+    let Some(scale) = FixedPointScale::for_max(max) else {
         return (0.0, 0.0);
-    }
-    // max < 2^(e + 1), so |x|·2^(49 − e) < 2^50 and x²·2^(47 − 2e) < 2^49.
-    let e = ((max.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-    let (s, t) = ((49 - e).clamp(-1000, 1000), (47 - 2 * e).clamp(-1000, 1000));
-    let (scale, scale_sq) = (pow2(s), pow2(t));
-    let (mut sum, mut sum_sq) = (0i128, 0i128);
-    for part in parts {
-        // Terms below 2^50 in i64: blocks of 4096 cannot overflow.
-        for block in part.chunks(4096) {
-            let (mut a, mut b) = (0i64, 0i64);
-            for &x in block {
-                a += to_integer(x * scale);
-                b += to_integer(x * x * scale_sq);
-            }
-            sum += a as i128;
-            sum_sq += b as i128;
+    };
+    let (sum, sum_sq) = parts
+        .iter()
+        .map(|p| scale.partial_sums(p))
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+    scale.to_float(sum, sum_sq)
+}
+
+/// The largest |x| of a slice (0 if empty): the first of the two passes of
+/// [`sum_and_sum_of_squares`], which may run on each slice separately (in parallel).
+pub fn max_abs(values: &[f64]) -> f64 {
+    simd_dispatch!(max_abs_portable(values))
+}
+
+#[inline(always)]
+fn max_abs_portable(values: &[f64]) -> f64 {
+    let mut m = [0.0f64; LANES];
+    let (lanes, rest) = values.as_chunks::<LANES>();
+    for x in lanes {
+        for l in 0..LANES {
+            m[l] = m[l].max(x[l].abs());
         }
     }
-    (sum as f64 * pow2(-s), sum_sq as f64 * pow2(-t))
+    rest.iter().chain(&m).fold(0.0f64, |acc, &x| acc.max(x.abs()))
 }
+
+/// The fixed-point scale of the second pass, set by the largest magnitude of all values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FixedPointScale {
+    /// Values are scaled by 2^s.
+    s: i32,
+    /// Squares are scaled by 2^t.
+    t: i32,
+}
+
+impl FixedPointScale {
+    /// The scale for values whose largest magnitude is `max` (the maximum of [`max_abs`] over all
+    /// slices); `None` when every value is zero.
+    pub fn for_max(max: f64) -> Option<Self> {
+        if max == 0.0 {
+            return None;
+        }
+        // max < 2^(e + 1), so |x|·2^(49 − e) < 2^50 and x²·2^(47 − 2e) < 2^49.
+        let e = ((max.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        Some(Self {
+            s: (49 - e).clamp(-1000, 1000),
+            t: (47 - 2 * e).clamp(-1000, 1000),
+        })
+    }
+
+    /// (Σx, Σx²) of one slice in exact fixed point: add the results of all slices (any order,
+    /// any split) and convert once with [`FixedPointScale::to_float`].
+    pub fn partial_sums(&self, values: &[f64]) -> (i128, i128) {
+        simd_dispatch!(self.partial_sums_portable(values))
+    }
+
+    /// Integer-exact, so every instruction set gives the same result.
+    #[inline(always)]
+    fn partial_sums_portable(&self, values: &[f64]) -> (i128, i128) {
+        let (scale, scale_sq) = (pow2(self.s), pow2(self.t));
+        let (mut sum, mut sum_sq) = (0i128, 0i128);
+        // Terms below 2^50 in i64: blocks of 4096 cannot overflow. Independent partial sums per
+        // lane let the loop vectorise (integer sums: the order is free).
+        for block in values.chunks(4096) {
+            let (mut a, mut b) = ([0i64; LANES], [0i64; LANES]);
+            let (lanes, rest) = block.as_chunks::<LANES>();
+            for x in lanes {
+                for l in 0..LANES {
+                    a[l] += to_integer(x[l] * scale);
+                    b[l] += to_integer(x[l] * x[l] * scale_sq);
+                }
+            }
+            for &x in rest {
+                a[0] += to_integer(x * scale);
+                b[0] += to_integer(x * x * scale_sq);
+            }
+            sum += a.iter().map(|&v| v as i128).sum::<i128>();
+            sum_sq += b.iter().map(|&v| v as i128).sum::<i128>();
+        }
+        (sum, sum_sq)
+    }
+
+    /// The float (Σx, Σx²) from the fixed-point totals.
+    pub fn to_float(&self, sum: i128, sum_sq: i128) -> (f64, f64) {
+        (sum as f64 * pow2(-self.s), sum_sq as f64 * pow2(-self.t))
+    }
+}
+
+/// Independent partial results per loop (one AVX-512 register of f64 or i64).
+const LANES: usize = 8;
 
 /// Rounds |y| < 2^51 to the nearest integer (ties to even), branch-free so that loops vectorise:
 /// adding 1.5·2^52 leaves the integer in the low mantissa bits.

@@ -245,13 +245,13 @@ fn update_neurons<F: StateFloat>(
     ctx: &StepContext,
 ) -> Option<usize> {
     for &(pop, a, b) in segments {
-        let mut currents: Vec<&mut [F]> = state.currents.iter_mut().map(|c| &mut c[a..b]).collect();
         ctx.eif[pop].step(
-            &mut state.v[a..b],
-            &mut currents,
+            &mut state.v,
+            &mut state.currents,
+            a..b,
             ctx.current_decay,
             ctx.stimulus[pop],
-            &mut state.total[a..b],
+            &mut state.total,
         );
     }
     spikes.clear();
@@ -365,11 +365,15 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
 /// read in memory order and summed order-free, so the result is the same for any chunking.
 pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
     let parts: Vec<&[f64]> = chunks.iter().map(|c| c.parts[projection].weights.as_slice()).collect();
-    let n: usize = parts.iter().map(|p| p.len()).sum();
+    let n = parts.iter().map(|p| p.len()).sum();
+    mean_and_std(n, sum_and_sum_of_squares(&parts), sqrt_n)
+}
+
+/// Unscaled mean and standard deviation of `n` scaled weights from their (Σw, Σw²).
+pub(super) fn mean_and_std(n: usize, (sum, sum_sq): (f64, f64), sqrt_n: f64) -> (f64, f64) {
     if n == 0 {
         return (f64::NAN, f64::NAN);
     }
-    let (sum, sum_sq) = sum_and_sum_of_squares(&parts);
     let mean = sum / n as f64;
     let var = (sum_sq / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)

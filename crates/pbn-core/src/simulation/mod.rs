@@ -468,7 +468,7 @@ impl Simulation {
         }
         while self.step < target {
             self.step_once();
-            self.after_step(sink)?;
+            self.after_step(sink, None)?;
             lap(&mut self.stopwatch, Phase::Recording);
         }
         Ok(())
@@ -492,8 +492,9 @@ impl Simulation {
         self.stopwatch.as_ref().map(|s| &s.profile)
     }
 
-    /// Divergence check, records and runaway guard after a step.
-    fn after_step(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+    /// Divergence check, records and runaway guard after a step (`weight_stats`: see
+    /// [`Recorder::record`]).
+    fn after_step(&mut self, sink: &mut dyn RecordSink, weight_stats: Option<&[(f64, f64)]>) -> Result<(), SimError> {
         if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
             return Err(SimError::Diverged {
                 neuron,
@@ -509,6 +510,7 @@ impl Simulation {
             &self.spikes,
             &self.layout,
             max_rate_hz,
+            weight_stats,
             sink,
         )
     }

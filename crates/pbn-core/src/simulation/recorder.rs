@@ -140,7 +140,14 @@ impl Recorder {
         }
     }
 
-    /// Hands this step's records to the sink and applies the runaway guard.
+    /// Whether the records after step `step` include weight statistics.
+    pub(super) fn weight_stats_due(&self, step: u64) -> bool {
+        step.is_multiple_of(self.weight_steps) && !self.plan.plastic.is_empty()
+    }
+
+    /// Hands this step's records to the sink and applies the runaway guard. `weight_stats`, when
+    /// given, holds the (mean, std) of every plastic projection (in plan order) computed by the
+    /// caller; otherwise they are computed here when due.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record(
         &mut self,
@@ -151,6 +158,7 @@ impl Recorder {
         spikes: &[u32],
         layout: &Layout,
         max_rate_hz: f64,
+        weight_stats: Option<&[(f64, f64)]>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
         let t = step as f64 * dt_ms;
@@ -195,7 +203,10 @@ impl Recorder {
                     .iter()
                     .map(|r| chunks[r.chunk].parts[pi].weights[r.pos] * sqrt_n)
                     .collect();
-                let (mean, std) = block_stats(chunks, pi, sqrt_n);
+                let (mean, std) = match weight_stats {
+                    Some(stats) => stats[k],
+                    None => block_stats(chunks, pi, sqrt_n),
+                };
                 sink.weights(k, t, &samples, mean, std)?;
             }
         }

@@ -1,26 +1,32 @@
 //! A persistent team of threads that steps the chunks in lockstep.
 //!
 //! With K threads the calling thread and K − 1 scoped workers each own one chunk for a whole
-//! `run_for` slice. A step is four phases separated by three barriers (A, B, C):
+//! `run_for` slice. A step is four phases separated by three barriers (A, B, C), plus a fifth
+//! phase and barrier (D) on steps whose records include weight statistics:
 //!
-//! | phase | calling thread (chunk 0 + serial work)             | worker k            |
-//! |-------|-----------------------------------------------------|---------------------|
-//! | S0    | inputs and stimuli for the step                    | parked at barrier A |
-//! | P1    | advance chunk 0, post its spikes in slot 0          | same for chunk k    |
-//! | P2    | gather all slots, deliver + finish chunk 0          | same for chunk k    |
-//! | S2    | gather, traces, count, record, guard                | parked at barrier A |
+//! | phase | calling thread (chunk 0 + serial work)              | worker k            |
+//! |-------|------------------------------------------------------|---------------------|
+//! | S0    | inputs and stimuli for the step                     | parked at barrier A |
+//! | P1    | advance chunk 0, post its spikes in slot 0           | same for chunk k    |
+//! | P2    | gather all slots, deliver + finish chunk 0, and the  | same for chunk k    |
+//! |       | largest |weight| of its plastic projections if due  |                     |
+//! | P3    | (if due) chunk 0's fixed-point weight sums           | same for chunk k    |
+//! | S2    | gather, traces, count, record, guard                 | parked at barrier A |
 //!
-//! In P1/P2 every thread writes only its own chunk and its own spike slot, and reads only what
-//! nobody writes until the following barrier (the slots are written in P1 and read in P2, so
-//! each thread gathers the step's spikes itself instead of waiting for a serial gather). In S0
+//! In P1–P3 every thread writes only its own chunk and its own slots, and reads only what
+//! nobody writes until the following barrier (the spike slots are written in P1 and read in P2,
+//! so each thread gathers the step's spikes itself instead of waiting for a serial gather; the
+//! maxima are written in P2 and read in P3). The weight statistics are the two passes of
+//! [`crate::order_free_sum`], so they have the same bits as the serial path's. In S0
 //! and S2 only the calling thread runs. The barriers (acquire/release) order every write before
 //! the next phase's reads. This is what makes the raw pointers below sound. Spinning replaces
 //! rayon's sleep/wake round trips, which cost more than the work of a small step.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::chunk::{Chunk, StepContext};
+use super::chunk::{Chunk, StepContext, mean_and_std};
 use super::{SimError, Simulation};
+use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
 
 /// A reusable barrier that spins (then yields, if it waits long) instead of sleeping. If a
@@ -90,47 +96,130 @@ unsafe impl<T> Send for SharedPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SharedPtr<T> {}
 
-/// Phase P1 for chunk `k`: steps 1–3, and the chunk's spikes copied into its slot.
-///
-/// # Safety
-/// Between barriers A and B only, with `k` owned by the calling thread.
-unsafe fn advance(sim: SharedPtr<Simulation>, chunks: SharedPtr<Chunk>, slots: SharedPtr<Vec<u32>>, k: usize) {
-    // SAFETY: the caller guarantees the phase; chunk k and slot k are touched by this thread
-    // only, and the shared view reads fields that no thread writes during the phase.
-    unsafe {
-        let s = &*sim.0;
-        let chunk = &mut *chunks.0.add(k);
-        chunk.advance(&step_context!(s));
-        let slot = &mut *slots.0.add(k);
-        slot.clear();
-        slot.extend_from_slice(&chunk.spikes);
-    }
-}
-
-/// Phase P2 for chunk `k`: gathers every slot into `spikes` (chunks in order, so ids ascend),
-/// then steps 4–5 and 8 for chunk k.
-///
-/// # Safety
-/// Between barriers B and C only, with `k` owned by the calling thread; `parties` slots.
-unsafe fn deliver(
+/// What the threads of a team share: raw pointers to the simulation, its chunks and one set of
+/// slots per chunk (see the module docs for the discipline that makes them sound).
+#[derive(Clone, Copy)]
+struct Team {
     sim: SharedPtr<Simulation>,
     chunks: SharedPtr<Chunk>,
-    slots: SharedPtr<Vec<u32>>,
     parties: usize,
-    k: usize,
-    spikes: &mut Vec<u32>,
-) {
-    // SAFETY: as in `advance`; no thread writes a slot during P2.
-    unsafe {
-        spikes.clear();
-        for j in 0..parties {
-            spikes.extend_from_slice(&*slots.0.add(j));
+    /// This step's spikes of each chunk (P1 → P2).
+    spike_slots: SharedPtr<Vec<u32>>,
+    /// Per chunk, the largest |weight| of each recorded plastic projection (P2 → P3).
+    max_slots: SharedPtr<Vec<f64>>,
+    /// Per chunk, the fixed-point (Σw, Σw²) of each recorded plastic projection (P3 → S2).
+    sum_slots: SharedPtr<Vec<(i128, i128)>>,
+}
+
+impl Team {
+    /// Phase P1 for chunk `k`: steps 1–3, and the chunk's spikes copied into its slot. Returns
+    /// whether this step's records include weight statistics.
+    ///
+    /// # Safety
+    /// Between barriers A and B only, with `k` owned by the calling thread.
+    unsafe fn advance(self, k: usize) -> bool {
+        // SAFETY: the caller guarantees the phase; chunk k and slot k are touched by this thread
+        // only, and the shared view reads fields that no thread writes during the phase.
+        unsafe {
+            let s = &*self.sim.0;
+            let chunk = &mut *self.chunks.0.add(k);
+            chunk.advance(&step_context!(s));
+            let slot = &mut *self.spike_slots.0.add(k);
+            slot.clear();
+            slot.extend_from_slice(&chunk.spikes);
+            s.recorder.weight_stats_due(s.step + 1)
         }
-        let s = &*sim.0;
-        let chunk = &mut *chunks.0.add(k);
-        let ctx = step_context!(s);
-        chunk.deliver(&ctx, spikes, &s.traces, &mut |_| {});
-        chunk.finish(&ctx);
+    }
+
+    /// Phase P2 for chunk `k`: gathers every slot into `spikes` (chunks in order, so ids
+    /// ascend), then steps 4–5 and 8 for chunk k, and if `due` the first pass of the weight
+    /// statistics.
+    ///
+    /// # Safety
+    /// Between barriers B and C only, with `k` owned by the calling thread.
+    unsafe fn deliver(self, k: usize, spikes: &mut Vec<u32>, due: bool) {
+        // SAFETY: as in `advance`; no thread writes a spike slot during P2.
+        unsafe {
+            spikes.clear();
+            for j in 0..self.parties {
+                spikes.extend_from_slice(&*self.spike_slots.0.add(j));
+            }
+            let s = &*self.sim.0;
+            let chunk = &mut *self.chunks.0.add(k);
+            let ctx = step_context!(s);
+            chunk.deliver(&ctx, spikes, &s.traces, &mut |_| {});
+            chunk.finish(&ctx);
+            if due {
+                let maxima = &mut *self.max_slots.0.add(k);
+                maxima.clear();
+                maxima.extend(
+                    s.recorder
+                        .plan
+                        .plastic
+                        .iter()
+                        .map(|p| max_abs(&chunk.parts[p.projection].weights)),
+                );
+            }
+        }
+    }
+
+    /// The fixed-point scale of each recorded plastic projection, from every chunk's maxima.
+    ///
+    /// # Safety
+    /// After P2 and before the next step's P2 (no thread writes a max slot then).
+    unsafe fn scales(self) -> Vec<Option<FixedPointScale>> {
+        // SAFETY: the caller guarantees that the max slots are not being written.
+        unsafe {
+            let mut max = (*self.max_slots.0).clone();
+            for k in 1..self.parties {
+                for (m, &x) in max.iter_mut().zip(&*self.max_slots.0.add(k)) {
+                    *m = m.max(x);
+                }
+            }
+            max.into_iter().map(FixedPointScale::for_max).collect()
+        }
+    }
+
+    /// Phase P3 for chunk `k`: the second pass of the weight statistics.
+    ///
+    /// # Safety
+    /// Between barriers C and D only, with `k` owned by the calling thread.
+    unsafe fn sum_weights(self, k: usize) {
+        // SAFETY: the caller guarantees the phase; weights are not written in it.
+        unsafe {
+            let s = &*self.sim.0;
+            let chunk = &*self.chunks.0.add(k);
+            let sums = &mut *self.sum_slots.0.add(k);
+            sums.clear();
+            for (p, scale) in s.recorder.plan.plastic.iter().zip(self.scales()) {
+                sums.push(scale.map_or((0, 0), |sc| sc.partial_sums(&chunk.parts[p.projection].weights)));
+            }
+        }
+    }
+
+    /// (mean, std) of every recorded plastic projection from the slots of P3.
+    ///
+    /// # Safety
+    /// After barrier D, in S2.
+    unsafe fn weight_stats(self) -> Vec<(f64, f64)> {
+        // SAFETY: in S2 no other thread runs.
+        unsafe {
+            let s = &*self.sim.0;
+            let chunks = std::slice::from_raw_parts(self.chunks.0, self.parties);
+            let sums = std::slice::from_raw_parts(self.sum_slots.0, self.parties);
+            s.recorder
+                .plan
+                .plastic
+                .iter()
+                .zip(self.scales())
+                .enumerate()
+                .map(|(j, (p, scale))| {
+                    let n = chunks.iter().map(|c| c.parts[p.projection].weights.len()).sum();
+                    let (sum, sum_sq) = sums.iter().fold((0, 0), |(a, b), slot| (a + slot[j].0, b + slot[j].1));
+                    mean_and_std(n, scale.map_or((0.0, 0.0), |sc| sc.to_float(sum, sum_sq)), s.sqrt_n)
+                })
+                .collect()
+        }
     }
 }
 
@@ -140,10 +229,17 @@ impl Simulation {
         let parties = self.chunks.len();
         let barrier = SpinBarrier::new(parties);
         let stop = AtomicBool::new(false);
-        let chunks = SharedPtr(self.chunks.as_mut_ptr());
         let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; parties];
-        let slots = SharedPtr(spike_slots.as_mut_ptr());
-        let sim = SharedPtr(self as *mut Simulation);
+        let mut max_slots: Vec<Vec<f64>> = vec![vec![]; parties];
+        let mut sum_slots: Vec<Vec<(i128, i128)>> = vec![vec![]; parties];
+        let team = Team {
+            sim: SharedPtr(self as *mut Simulation),
+            chunks: SharedPtr(self.chunks.as_mut_ptr()),
+            parties,
+            spike_slots: SharedPtr(spike_slots.as_mut_ptr()),
+            max_slots: SharedPtr(max_slots.as_mut_ptr()),
+            sum_slots: SharedPtr(sum_slots.as_mut_ptr()),
+        };
         std::thread::scope(|scope| {
             for k in 1..parties {
                 let (barrier, stop) = (&barrier, &stop);
@@ -156,11 +252,16 @@ impl Simulation {
                             return;
                         }
                         // SAFETY: phase P1, chunk k belongs to this thread.
-                        unsafe { advance(sim, chunks, slots, k) };
+                        let due = unsafe { team.advance(k) };
                         barrier.wait(); // B
                         // SAFETY: phase P2, chunk k belongs to this thread.
-                        unsafe { deliver(sim, chunks, slots, parties, k, &mut spikes) };
+                        unsafe { team.deliver(k, &mut spikes, due) };
                         barrier.wait(); // C
+                        if due {
+                            // SAFETY: phase P3, chunk k belongs to this thread.
+                            unsafe { team.sum_weights(k) };
+                            barrier.wait(); // D
+                        }
                     }
                 });
             }
@@ -169,23 +270,31 @@ impl Simulation {
             let mut result = Ok(());
             loop {
                 // SAFETY: S0 — the workers are parked at barrier A.
-                let s = unsafe { &mut *sim.0 };
+                let s = unsafe { &mut *team.sim.0 };
                 if s.step >= target {
                     break;
                 }
                 s.prelude();
                 barrier.wait(); // A
                 // SAFETY: phase P1, chunk 0 belongs to this thread.
-                unsafe { advance(sim, chunks, slots, 0) };
+                let due = unsafe { team.advance(0) };
                 barrier.wait(); // B
                 // SAFETY: phase P2, chunk 0 belongs to this thread.
-                unsafe { deliver(sim, chunks, slots, parties, 0, &mut spikes) };
+                unsafe { team.deliver(0, &mut spikes, due) };
                 barrier.wait(); // C
+                let weight_stats = due.then(|| {
+                    // SAFETY: phase P3 for chunk 0, then (after barrier D) S2.
+                    unsafe {
+                        team.sum_weights(0);
+                        barrier.wait(); // D
+                        team.weight_stats()
+                    }
+                });
                 // SAFETY: S2 — the workers are parked at barrier A.
-                let s = unsafe { &mut *sim.0 };
+                let s = unsafe { &mut *team.sim.0 };
                 std::mem::swap(&mut s.spikes, &mut spikes);
                 s.epilogue();
-                if let Err(e) = s.after_step(sink) {
+                if let Err(e) = s.after_step(sink, weight_stats.as_deref()) {
                     result = Err(e);
                     break;
                 }
