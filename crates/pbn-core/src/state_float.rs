@@ -32,19 +32,8 @@ pub trait StateFloat:
     fn to_f64(self) -> f64;
     /// self·a + b with one rounding.
     fn mul_add(self, a: Self, b: Self) -> Self;
-    /// The polynomial coefficients of `scale`·e^r on the reduced range, for
-    /// [`StateFloat::scaled_exp_plus`] (computed once, outside a loop).
-    type ExpCoefficients: Copy + Send + Sync;
-    /// The coefficients for `scale`·e^x.
-    fn exp_coefficients(scale: f64) -> Self::ExpCoefficients;
-    /// `scale`·e^self + `addend`, branch-free: the final scaling by 2^k and the addition are one
-    /// fused multiply-add (see [`exp`] and [`exp_f32`] for the range reduction and accuracy).
-    fn scaled_exp_plus(self, coefficients: &Self::ExpCoefficients, addend: Self) -> Self;
-    /// e^self to within a few ulp, branch-free.
-    #[inline(always)]
-    fn fast_exp(self) -> Self {
-        self.scaled_exp_plus(&Self::exp_coefficients(1.0), Self::default())
-    }
+    /// e^self to within a few ulp, branch-free (see [`exp`] and [`exp_f32`]).
+    fn fast_exp(self) -> Self;
     /// Whether this is NaN.
     fn is_nan(self) -> bool;
 }
@@ -62,14 +51,9 @@ impl StateFloat for f64 {
     fn mul_add(self, a: Self, b: Self) -> Self {
         f64::mul_add(self, a, b)
     }
-    type ExpCoefficients = [f64; 13];
     #[inline(always)]
-    fn exp_coefficients(scale: f64) -> [f64; 13] {
-        INVERSE_FACTORIALS.map(|c| c * scale)
-    }
-    #[inline(always)]
-    fn scaled_exp_plus(self, coefficients: &[f64; 13], addend: f64) -> f64 {
-        scaled_exp_plus(self, coefficients, addend)
+    fn fast_exp(self) -> Self {
+        exp(self)
     }
     #[inline(always)]
     fn is_nan(self) -> bool {
@@ -90,19 +74,9 @@ impl StateFloat for f32 {
     fn mul_add(self, a: Self, b: Self) -> Self {
         f32::mul_add(self, a, b)
     }
-    type ExpCoefficients = [f32; 8];
     #[inline(always)]
-    fn exp_coefficients(scale: f64) -> [f32; 8] {
-        // Rounded once, from the f64 products.
-        let mut c = [0.0; 8];
-        for (c, &f) in c.iter_mut().zip(&INVERSE_FACTORIALS) {
-            *c = (f * scale) as f32;
-        }
-        c
-    }
-    #[inline(always)]
-    fn scaled_exp_plus(self, coefficients: &[f32; 8], addend: f32) -> f32 {
-        scaled_exp_plus_f32(self, coefficients, addend)
+    fn fast_exp(self) -> Self {
+        exp_f32(self)
     }
     #[inline(always)]
     fn is_nan(self) -> bool {
@@ -110,19 +84,12 @@ impl StateFloat for f32 {
     }
 }
 
-/// e^x to within 3 ulp for x in [−708, 708] (clamped outside, so overflow gives a huge value
-/// that crosses any threshold). Written without branches or calls so that the voltage loop
+/// e^x to within 3 ulp for x in [−708, 708] (clamped outside, so overflow gives a huge finite
+/// value that crosses any threshold). Written without branches or calls so that the voltage loop
 /// vectorises; `f64::exp` is a libm call that blocks that and dominates the step at N ≈ 5000.
-#[inline]
-pub fn exp(x: f64) -> f64 {
-    scaled_exp_plus(x, &INVERSE_FACTORIALS, 0.0)
-}
-
-/// c·e^x + a for coefficients `c` = c·(1/n!), n = 0…12: x = k·ln2 + r with |r| ≤ ln2/2, a
-/// degree-12 Taylor polynomial in r (truncation error < 2.5e-16 relative), scaled by 2^k in the
-/// fused multiply-add that adds `a`. Every multiply-add is fused (13 FMAs in all).
+/// Every multiply-add is fused (12 FMAs for the polynomial), which halves the work.
 #[inline(always)]
-fn scaled_exp_plus(x: f64, c: &[f64; 13], a: f64) -> f64 {
+pub fn exp(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
@@ -132,22 +99,17 @@ fn scaled_exp_plus(x: f64, c: &[f64; 13], a: f64) -> f64 {
     let shifted = x.mul_add(LOG2E, SHIFT);
     let k = shifted - SHIFT;
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x)); // |r| ≤ ln2/2
-    let p = horner(r, c);
+    // Taylor series to degree 12: truncation error < 2.5e-16 relative on |r| ≤ 0.347.
+    let p = horner(r, &INVERSE_FACTORIALS);
     // 2^k from the integer sitting in the low bits of `shifted`.
     let ki = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    p.mul_add(f64::from_bits(((ki + 1023) as u64) << 52), a)
+    p * f64::from_bits(((ki + 1023) as u64) << 52)
 }
 
-/// The f32 version of [`exp`]: within 2 ulp for x in [−87, 88] (clamped outside).
-#[inline]
-pub fn exp_f32(x: f32) -> f32 {
-    scaled_exp_plus_f32(x, &INVERSE_FACTORIALS_F32, 0.0)
-}
-
-/// The f32 version of [`scaled_exp_plus`]: the same range reduction with a degree-7 Taylor
-/// polynomial (truncation error < 6e-9 relative).
+/// The f32 version of [`exp`]: within 2 ulp for x in [−87, 88] (clamped outside), the same
+/// range reduction with a degree-7 Taylor polynomial (truncation error < 6e-9 relative).
 #[inline(always)]
-fn scaled_exp_plus_f32(x: f32, c: &[f32; 8], a: f32) -> f32 {
+pub fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // ln 2 = LN2_HI + LN2_LO with LN2_HI = 355/512, so k·LN2_HI is exact for |k| < 2^15.
     const LN2_HI: f32 = 0.693_359_4;
@@ -158,9 +120,9 @@ fn scaled_exp_plus_f32(x: f32, c: &[f32; 8], a: f32) -> f32 {
     let shifted = x.mul_add(LOG2E, SHIFT);
     let k = shifted - SHIFT;
     let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, x));
-    let p = horner(r, c);
+    let p = horner(r, &INVERSE_FACTORIALS_F32);
     let ki = (shifted.to_bits() as i32).wrapping_sub(SHIFT.to_bits() as i32);
-    p.mul_add(f32::from_bits(((ki + 127) as u32) << 23), a)
+    p * f32::from_bits(((ki + 127) as u32) << 23)
 }
 
 /// 1/n! for n = 0…12: the Taylor coefficients of e^r to degree 12 (n! is exact in f64).
@@ -215,34 +177,6 @@ mod tests {
         assert_eq!(exp(0.0), 1.0);
         assert!(exp(1e6).is_finite() && exp(1e6) > 1e300);
         assert!(exp(-1e6) >= 0.0 && exp(-1e6) < 1e-300);
-    }
-
-    #[test]
-    fn scaled_exp_plus_is_within_a_few_rounding_errors_of_the_exact_value() {
-        // c·e^x + a: the polynomial's error (a few ulp of c·e^x, its coefficients rounded once
-        // more) plus one rounding of the sum (and, for f64, one of the reference itself).
-        for scale in [0.133_333, 1.0, 2.5] {
-            for a in [0.0, -3.7, 12.0] {
-                let (c64, c32) = (f64::exp_coefficients(scale), f32::exp_coefficients(scale));
-                let mut x = -30.0f32;
-                while x < 30.0 {
-                    let exact = scale * (x as f64).exp();
-                    let want = exact + a;
-                    let got64 = (x as f64).scaled_exp_plus(&c64, a);
-                    assert!(
-                        (got64 - want).abs() <= 4.0 * f64::EPSILON * exact + f64::EPSILON * want.abs(),
-                        "f64: {scale}·e^{x} + {a}: {got64} vs {want}"
-                    );
-                    let got32 = x.scaled_exp_plus(&c32, a as f32) as f64;
-                    let eps = f32::EPSILON as f64;
-                    assert!(
-                        (got32 - want).abs() <= 3.0 * eps * exact + 0.5 * eps * want.abs(),
-                        "f32: {scale}·e^{x} + {a}: {got32} vs {want}"
-                    );
-                    x += 0.013_7;
-                }
-            }
-        }
     }
 
     #[test]
