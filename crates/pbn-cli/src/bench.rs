@@ -52,6 +52,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         &spec,
         SimOptions {
             threads: args.threads.max(1),
+            expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
         },
     )
     .map_err(|e| e.to_string())?;

@@ -257,7 +257,14 @@ fn run_all(jobs: &[Job], workers: usize) -> Result<Vec<Measured>, String> {
 fn simulate(job: &Job) -> Result<Measured, String> {
     let spec = &job.spec;
     let t0 = Instant::now();
-    let mut sim = Simulation::new(spec, SimOptions { threads: 1 }).map_err(|e| e.to_string())?;
+    let mut sim = Simulation::new(
+        spec,
+        SimOptions {
+            threads: 1,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let mut dir = RunDirectory::create(&job.dir, &spec.to_resolved_toml()).map_err(|e| e.to_string())?;
     let mut meta = pbn_rundir::describe_run(spec, &sim);
     let outcome = sim.run(&mut dir);

@@ -217,7 +217,14 @@ fn profiling_times_every_phase_and_changes_nothing() {
         &["n=1200", "duration_ms=300", "inputs.0.correlation=0.1"],
     );
     let (_, plain) = simulate(&s, 1);
-    let mut sim = Simulation::new(&s, SimOptions { threads: 1 }).unwrap();
+    let mut sim = Simulation::new(
+        &s,
+        SimOptions {
+            threads: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     sim.enable_profile().unwrap();
     let mut sink = MemorySink::default();
     let t0 = std::time::Instant::now();
@@ -235,6 +242,13 @@ fn profiling_times_every_phase_and_changes_nothing() {
         p.total()
     );
     // Several threads overlap the phases: refused with a reason.
-    let mut two = Simulation::new(&s, SimOptions { threads: 2 }).unwrap();
+    let mut two = Simulation::new(
+        &s,
+        SimOptions {
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(two.enable_profile().unwrap_err().contains("threads = 1"));
 }

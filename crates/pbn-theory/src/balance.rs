@@ -38,6 +38,15 @@ pub fn rates(model: &Model, plastic_weights: &[f64]) -> Result<Vec<f64>, TheoryE
     solve_rates(model, &model.w(plastic_weights), &model.drive())
 }
 
+/// Balanced rates (Hz, config order) of `spec` at its initial weights and t = 0, or `None`
+/// when it has no positive balanced state: an estimate of a run's activity before it starts
+/// (the simulator uses it to split the work between threads).
+pub fn initial_rates_hz(spec: &pbn_core::NetworkSpec) -> Option<Vec<f64>> {
+    let model = Model::new(spec, 0.0).ok()?;
+    let r = rates(&model, &model.initial_plastic_weights()).ok()?;
+    Some(r.iter().map(|x| x * 1e3).collect())
+}
+
 /// The compatibility conditions uᵀξ = 0 of a singular W, one per left null vector u (MODEL.md
 /// §4.8: with E1 and E2 sharing outgoing weights, the E1 and E2 rows must agree).
 pub fn compatibility(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Compatibility> {
@@ -176,6 +185,20 @@ mod tests {
         assert!(rel(r[0] * 1e3, 5.82353) < 1e-6 && rel(r[1] * 1e3, 15.88235) < 1e-6);
         let c = conditions(&m, &m.w(&[]), &m.drive());
         assert!(c.iter().all(|c| c.holds), "{c:?}");
+        // The same in Hz from the spec alone; none for a network with no positive balanced state.
+        let hz = initial_rates_hz(&NetworkSpec::default()).unwrap();
+        assert!(
+            rel(hz[0], 99.0 / 17.0) < 1e-12 && rel(hz[1], 270.0 / 17.0) < 1e-12,
+            "{hz:?}"
+        );
+        let mut silenced = NetworkSpec::default();
+        silenced.stimuli.push(pbn_core::spec::StimulusSpec {
+            population: "E".into(),
+            current: -0.0522,
+            start_ms: 0.0,
+            stop_ms: None,
+        });
+        assert_eq!(initial_rates_hz(&silenced), None);
     }
 
     #[test]

@@ -98,16 +98,13 @@ pub enum SimError {
 }
 
 /// Options that do not change results.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct SimOptions {
-    /// Worker threads (and chunks); results are identical for any value.
+    /// Worker threads (and chunks); results are identical for any value (0 counts as 1).
     pub threads: usize,
-}
-
-impl Default for SimOptions {
-    fn default() -> Self {
-        Self { threads: 1 }
-    }
+    /// Expected firing rate (Hz) of each population, in config order (e.g. the balanced-state
+    /// prediction): used only to give the threads equal work; `None` assumes 10 Hz.
+    pub expected_rates_hz: Option<Vec<f64>>,
 }
 
 /// A stimulus resolved to steps.
@@ -215,7 +212,12 @@ impl Simulation {
             rules.push(rule);
         }
 
-        let bounds = partition::chunk_bounds(spec, &layout, n_chunks.min(n).max(1));
+        let bounds = partition::chunk_bounds(
+            spec,
+            &layout,
+            n_chunks.min(n).max(1),
+            options.expected_rates_hz.as_deref(),
+        );
         let pop_ranges: Vec<(usize, usize)> = layout.populations.iter().map(|p| (p.start, p.start + p.len)).collect();
         let mut chunks: Vec<Chunk> = bounds
             .iter()
@@ -336,8 +338,8 @@ impl Simulation {
     }
 
     /// The options the simulation was built with.
-    pub fn options(&self) -> SimOptions {
-        self.options
+    pub fn options(&self) -> &SimOptions {
+        &self.options
     }
 
     /// Simulated time so far (ms).

@@ -32,7 +32,14 @@ pub fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> V
 
 /// Builds and runs `spec` to its end with `threads` threads.
 pub fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) {
-    let mut sim = Simulation::new(spec, SimOptions { threads }).unwrap();
+    let mut sim = Simulation::new(
+        spec,
+        SimOptions {
+            threads,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut sink = MemorySink::default();
     sim.run(&mut sink).unwrap();
     (sim, sink)
