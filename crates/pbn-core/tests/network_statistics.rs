@@ -66,6 +66,23 @@ fn results_are_bit_identical_for_any_thread_count() {
             assert!(w1.2.iter().zip(&w2.2).all(|(x, y)| x.to_bits() == y.to_bits()));
         }
     }
+    // Run in uneven slices (as `pbn run` does, for progress), the team prepares each slice's
+    // inputs afresh and still gives the same results.
+    let mut sim = Simulation::new(
+        &s,
+        SimOptions {
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut sliced = MemorySink::default();
+    while !sim.is_finished() {
+        sim.run_for(37.3, &mut sliced).unwrap();
+    }
+    assert_eq!(a.spike_ids, sliced.spike_ids);
+    assert_eq!(a.spike_times_ms, sliced.spike_times_ms);
+    assert_eq!(a.neurons, sliced.neurons);
 }
 
 #[test]

@@ -134,6 +134,8 @@ pub struct Simulation {
     stimulus: Vec<f64>,
     inputs: Vec<ExternalInput>,
     input_spikes: Vec<Vec<u32>>,
+    /// The step whose external spikes and stimuli `input_spikes` and `stimulus` hold.
+    inputs_ready_for: Option<u64>,
     spikes: Vec<u32>,
     /// One set of traces per distinct STDP time constant.
     traces: Vec<TraceSet>,
@@ -301,6 +303,7 @@ impl Simulation {
             pop_ranges,
             stimulus: vec![0.0; layout.populations.len()],
             input_spikes: vec![vec![]; layout.inputs.len()],
+            inputs_ready_for: None,
             spike_counts: vec![0; layout.populations.len()],
             traces: trace_taus.iter().map(|t| TraceSet::new(n, 1.0 - dt / t)).collect(),
             layout,
@@ -558,18 +561,21 @@ impl Simulation {
         self.stopwatch = stopwatch;
     }
 
-    /// Step 1 prerequisites for the next step: external spikes with time ≤ t and stimuli.
+    /// Step 1 prerequisites for the next step (unless they are ready already).
     fn prelude(&mut self) {
-        let t = (self.step + 1) as f64 * self.dt_ms;
-        for (x, input) in self.inputs.iter_mut().enumerate() {
-            self.input_spikes[x].clear();
-            input.spikes_until(t, &mut self.input_spikes[x]);
-        }
-        self.stimulus.fill(0.0);
-        for s in &self.stimuli {
-            if s.start_ms <= t && t < s.stop_ms {
-                self.stimulus[s.population] += s.current;
-            }
+        if self.inputs_ready_for != Some(self.step) {
+            let stimulus = StimulusInputs {
+                stimuli: &self.stimuli,
+                stimulus: &mut self.stimulus,
+            };
+            prepare_inputs(
+                self.step,
+                self.dt_ms,
+                &mut self.inputs,
+                &mut self.input_spikes,
+                stimulus,
+            );
+            self.inputs_ready_for = Some(self.step);
         }
     }
 
@@ -594,5 +600,34 @@ impl Simulation {
             self.recorder.guard_counts[pop] += 1;
         }
         self.step += 1;
+    }
+}
+
+/// The stimuli and the per-population stimulus current they add up to.
+struct StimulusInputs<'a> {
+    stimuli: &'a [StimulusRuntime],
+    stimulus: &'a mut [f64],
+}
+
+/// Step 1 prerequisites of step `step`: external spikes with time ≤ t = (step + 1)·dt into
+/// `input_spikes`, and the stimulus current of each population at t. A free function over the
+/// fields it needs, so that a team thread can run it while others read the rest.
+fn prepare_inputs(
+    step: u64,
+    dt_ms: f64,
+    inputs: &mut [ExternalInput],
+    input_spikes: &mut [Vec<u32>],
+    s: StimulusInputs,
+) {
+    let t = (step + 1) as f64 * dt_ms;
+    for (input, spikes) in inputs.iter_mut().zip(input_spikes.iter_mut()) {
+        spikes.clear();
+        input.spikes_until(t, spikes);
+    }
+    s.stimulus.fill(0.0);
+    for stim in s.stimuli {
+        if stim.start_ms <= t && t < stim.stop_ms {
+            s.stimulus[stim.population] += stim.current;
+        }
     }
 }

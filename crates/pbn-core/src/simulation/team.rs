@@ -6,15 +6,18 @@
 //!
 //! | phase | calling thread (chunk 0 + serial work)              | worker k            |
 //! |-------|------------------------------------------------------|---------------------|
-//! | S0    | inputs and stimuli for the step                     | parked at barrier A |
+//! | S0    | inputs and stimuli of the slice's first step         | parked at barrier A |
 //! | P1    | advance chunk 0, post its spikes in slot 0           | same for chunk k    |
-//! | P2    | gather all slots, deliver + finish chunk 0, and the  | same for chunk k    |
-//! |       | largest |weight| of its plastic projections if due  |                     |
+//! | P2    | gather all slots, deliver + finish chunk 0, and the  | same for chunk k;   |
+//! |       | largest |weight| of its plastic projections if due  | the last one then   |
+//! |       |                                                      | prepares the next   |
+//! |       |                                                      | step's inputs       |
 //! | P3    | (if due) chunk 0's fixed-point weight sums           | same for chunk k    |
 //! | S2    | gather, traces, count, record, guard                 | parked at barrier A |
 //!
-//! In P1–P3 every thread writes only its own chunk and its own slots, and reads only what
-//! nobody writes until the following barrier (the spike slots are written in P1 and read in P2,
+//! In P1–P3 every thread writes only its own chunk and its own slots (and, in P2, the last one
+//! the inputs, which nobody else reads in P2), and reads only what nobody writes until the
+//! following barrier (the spike slots are written in P1 and read in P2,
 //! so each thread gathers the step's spikes itself instead of waiting for a serial gather; the
 //! maxima are written in P2 and read in P3). The weight statistics are the two passes of
 //! [`crate::order_free_sum`], so they have the same bits as the serial path's. In S0
@@ -25,7 +28,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::chunk::{Chunk, StepContext, mean_and_std};
-use super::{SimError, Simulation};
+use super::{SimError, Simulation, StimulusInputs, prepare_inputs};
 use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
 
@@ -113,11 +116,11 @@ struct Team {
 
 impl Team {
     /// Phase P1 for chunk `k`: steps 1–3, and the chunk's spikes copied into its slot. Returns
-    /// whether this step's records include weight statistics.
+    /// whether this step's records include weight statistics, and the step's number.
     ///
     /// # Safety
     /// Between barriers A and B only, with `k` owned by the calling thread.
-    unsafe fn advance(self, k: usize) -> bool {
+    unsafe fn advance(self, k: usize) -> (bool, u64) {
         // SAFETY: the caller guarantees the phase; chunk k and slot k are touched by this thread
         // only, and the shared view reads fields that no thread writes during the phase.
         unsafe {
@@ -127,38 +130,59 @@ impl Team {
             let slot = &mut *self.spike_slots.0.add(k);
             slot.clear();
             slot.extend_from_slice(&chunk.spikes);
-            s.recorder.weight_stats_due(s.step + 1)
+            (s.recorder.weight_stats_due(s.step + 1), s.step)
         }
     }
 
     /// Phase P2 for chunk `k`: gathers every slot into `spikes` (chunks in order, so ids
     /// ascend), then steps 4–5 and 8 for chunk k, and if `due` the first pass of the weight
-    /// statistics.
+    /// statistics. With `prepare`, this thread then also prepares the next step's inputs (the
+    /// calling thread would otherwise do it serially in S0).
     ///
     /// # Safety
-    /// Between barriers B and C only, with `k` owned by the calling thread.
-    unsafe fn deliver(self, k: usize, spikes: &mut Vec<u32>, due: bool) {
-        // SAFETY: as in `advance`; no thread writes a spike slot during P2.
+    /// Between barriers B and C only, with `k` owned by the calling thread, and `prepare` set
+    /// on one thread at most.
+    unsafe fn deliver(self, k: usize, spikes: &mut Vec<u32>, due: bool, prepare: bool) {
+        // SAFETY: as in `advance`; no thread writes a spike slot during P2. The simulation is
+        // reached field by field: the inputs (written by the preparing thread) are not read by
+        // any other thread in P2, so the delivery context leaves them out.
         unsafe {
             spikes.clear();
             for j in 0..self.parties {
                 spikes.extend_from_slice(&*self.spike_slots.0.add(j));
             }
-            let s = &*self.sim.0;
+            let sim = self.sim.0;
             let chunk = &mut *self.chunks.0.add(k);
-            let ctx = step_context!(s);
-            chunk.deliver(&ctx, spikes, &s.traces, &mut |_| {});
+            let ctx = StepContext {
+                projections: &(*sim).projections,
+                eif: &(*sim).eif,
+                stimulus: &[],
+                input_spikes: &[],
+                current_decay: &(*sim).current_decay,
+                pop_ranges: &(*sim).pop_ranges,
+            };
+            chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
             chunk.finish(&ctx);
             if due {
                 let maxima = &mut *self.max_slots.0.add(k);
                 maxima.clear();
-                maxima.extend(
-                    s.recorder
-                        .plan
-                        .plastic
-                        .iter()
-                        .map(|p| max_abs(&chunk.parts[p.projection].weights)),
+                let plastic = &(*sim).recorder.plan.plastic;
+                maxima.extend(plastic.iter().map(|p| max_abs(&chunk.parts[p.projection].weights)));
+            }
+            if prepare {
+                let next = (*sim).step + 1;
+                let stimulus = StimulusInputs {
+                    stimuli: &(*sim).stimuli,
+                    stimulus: &mut (*sim).stimulus,
+                };
+                prepare_inputs(
+                    next,
+                    (*sim).dt_ms,
+                    &mut (*sim).inputs,
+                    &mut (*sim).input_spikes,
+                    stimulus,
                 );
+                (*sim).inputs_ready_for = Some(next);
             }
         }
     }
@@ -252,10 +276,12 @@ impl Simulation {
                             return;
                         }
                         // SAFETY: phase P1, chunk k belongs to this thread.
-                        let due = unsafe { team.advance(k) };
+                        let (due, step) = unsafe { team.advance(k) };
                         barrier.wait(); // B
-                        // SAFETY: phase P2, chunk k belongs to this thread.
-                        unsafe { team.deliver(k, &mut spikes, due) };
+                        // The last thread prepares the next step's inputs, if there is one.
+                        let prepare = k == parties - 1 && step + 1 < target;
+                        // SAFETY: phase P2, chunk k belongs to this thread; one thread prepares.
+                        unsafe { team.deliver(k, &mut spikes, due, prepare) };
                         barrier.wait(); // C
                         if due {
                             // SAFETY: phase P3, chunk k belongs to this thread.
@@ -277,10 +303,10 @@ impl Simulation {
                 s.prelude();
                 barrier.wait(); // A
                 // SAFETY: phase P1, chunk 0 belongs to this thread.
-                let due = unsafe { team.advance(0) };
+                let (due, _) = unsafe { team.advance(0) };
                 barrier.wait(); // B
                 // SAFETY: phase P2, chunk 0 belongs to this thread.
-                unsafe { team.deliver(0, &mut spikes, due) };
+                unsafe { team.deliver(0, &mut spikes, due, false) };
                 barrier.wait(); // C
                 let weight_stats = due.then(|| {
                     // SAFETY: phase P3 for chunk 0, then (after barrier D) S2.
