@@ -59,6 +59,7 @@ pub use profile::{Phase, PhaseProfile};
 use profile::{Stopwatch, lap};
 
 use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats};
+use partition::Partition;
 use recorder::Recorder;
 use traces::TraceSet;
 
@@ -128,6 +129,8 @@ pub struct Simulation {
     projections: Vec<ProjectionRuntime>,
     rules: Vec<Option<PlasticityRule>>,
     chunks: Vec<Chunk>,
+    /// Which thread advances and delivers to which chunks.
+    partition: Partition,
     eif: Vec<Eif>,
     pop_ranges: Vec<(usize, usize)>,
     stimuli: Vec<StimulusRuntime>,
@@ -163,7 +166,7 @@ impl Simulation {
         pool.install(|| Self::build(spec, options, threads))
     }
 
-    fn build(spec: &NetworkSpec, options: SimOptions, n_chunks: usize) -> Result<Self, SimError> {
+    fn build(spec: &NetworkSpec, options: SimOptions, threads: usize) -> Result<Self, SimError> {
         let layout = Layout::new(spec);
         let n = layout.n;
         let dt = spec.dt_ms;
@@ -214,14 +217,15 @@ impl Simulation {
             rules.push(rule);
         }
 
-        let bounds = partition::chunk_bounds(
+        let partition = Partition::new(
             spec,
             &layout,
-            n_chunks.min(n).max(1),
+            threads.min(n).max(1),
             options.expected_rates_hz.as_deref(),
         );
         let pop_ranges: Vec<(usize, usize)> = layout.populations.iter().map(|p| (p.start, p.start + p.len)).collect();
-        let mut chunks: Vec<Chunk> = bounds
+        let mut chunks: Vec<Chunk> = partition
+            .chunks
             .iter()
             .map(|&(lo, hi)| {
                 let segments = pop_ranges
@@ -315,6 +319,7 @@ impl Simulation {
             projections,
             rules,
             chunks,
+            partition,
             eif,
             stimuli,
             inputs,
@@ -465,7 +470,7 @@ impl Simulation {
     }
 
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        if self.chunks.len() > 1 {
+        if self.partition.threads() > 1 {
             return self.run_steps_team(target, sink);
         }
         if let Some(s) = self.stopwatch.as_mut() {
@@ -482,10 +487,10 @@ impl Simulation {
     /// Turns on per-phase timing (single-threaded runs only: with several threads the phases
     /// overlap). Costs about 3 % of the run time at N = 5000, less for larger networks.
     pub fn enable_profile(&mut self) -> Result<(), String> {
-        if self.chunks.len() > 1 {
+        if self.partition.threads() > 1 {
             return Err(format!(
                 "profiling times the phases of a step one after another; it needs threads = 1, not {}",
-                self.chunks.len()
+                self.partition.threads()
             ));
         }
         self.stopwatch.get_or_insert_with(Stopwatch::new);

@@ -1,6 +1,14 @@
-//! How the neurons are split into chunks (one per thread): contiguous id ranges with about equal
-//! estimated work. Any split gives bit-identical results; a balanced one keeps the threads from
-//! waiting on each other at every step's barriers.
+//! How a step's work is split between threads. A step has two parallel phases: P1 advances
+//! neurons (external kicks, voltage update, spike detection: work that grows with the number
+//! of neurons) and P2 delivers recurrent spikes (work that grows with the events and plasticity
+//! each neuron receives, so an E neuron with plastic I→E synapses costs more than an I neuron).
+//! One split of the neurons cannot balance both, so each phase gets its own, and the chunks
+//! (contiguous id ranges that own their neurons and incoming synapses) are cut at both splits'
+//! points: every thread advances a run of chunks in P1 and delivers to a run in P2. Any
+//! chunking gives bit-identical results; a balanced one keeps the threads from waiting on each
+//! other at every step's barriers.
+
+use std::ops::Range;
 
 use crate::layout::{Layout, Source};
 use crate::spec::{NetworkSpec, Precision};
@@ -25,10 +33,10 @@ fn neuron_step_ns(precision: Precision) -> f64 {
     }
 }
 
-/// Estimated work (ns per simulated second) of one neuron of each population: its voltage
-/// updates, the events it receives, and its post-spike updates. `rates_hz` are the expected
-/// rates of the populations (layout order), if known.
-fn population_costs(spec: &NetworkSpec, layout: &Layout, rates_hz: Option<&[f64]>) -> Vec<f64> {
+/// Estimated work (ns per simulated second) of one neuron of each population in P1 (voltage
+/// updates and external kicks) and in P2 (recurrent events and post-spike updates).
+/// `rates_hz` are the expected rates of the populations (layout order), if known.
+fn population_costs(spec: &NetworkSpec, layout: &Layout, rates_hz: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
     let steps_per_s = 1000.0 / spec.dt_ms;
     let rate_of = |pop: usize| {
         rates_hz
@@ -36,43 +44,85 @@ fn population_costs(spec: &NetworkSpec, layout: &Layout, rates_hz: Option<&[f64]
             .filter(|r| r.is_finite() && *r >= 0.0)
             .unwrap_or(NOMINAL_RATE_HZ)
     };
-    let mut cost = vec![neuron_step_ns(spec.precision) * steps_per_s; layout.populations.len()];
+    let k = layout.populations.len();
+    let mut advance = vec![neuron_step_ns(spec.precision) * steps_per_s; k];
+    // Every neuron is reset at least at its spikes; a floor keeps an idle population's chunk
+    // from being empty of work in the estimate.
+    let mut deliver = vec![1.0; k];
     for p in &spec.projections {
         let (Some(source), Some(post)) = (layout.source(&p.from), layout.population(&p.to)) else {
             continue;
         };
-        let pre_rate = match source {
-            Source::Population(pop) => rate_of(pop),
-            Source::Input(x) => spec.inputs[x].rate_hz,
-        };
         let fan_in = p.probability * layout.source_len(source) as f64;
-        cost[post] += fan_in
-            * match p.plasticity {
-                Some(_) => pre_rate * PLASTIC_EVENT_NS + rate_of(post) * POST_UPDATE_NS,
-                None => pre_rate * STATIC_EVENT_NS,
-            };
+        match source {
+            Source::Input(x) => advance[post] += fan_in * spec.inputs[x].rate_hz * STATIC_EVENT_NS,
+            Source::Population(pre) => {
+                deliver[post] += fan_in
+                    * match p.plasticity {
+                        Some(_) => rate_of(pre) * PLASTIC_EVENT_NS + rate_of(post) * POST_UPDATE_NS,
+                        None => rate_of(pre) * STATIC_EVENT_NS,
+                    }
+            }
+        }
     }
-    cost
+    (advance, deliver)
 }
 
-/// `n_chunks` contiguous, non-empty ranges [lo, hi) covering all neurons, each with about
-/// 1/n_chunks of the estimated work (needs n ≥ n_chunks); `rates_hz` as in [`population_costs`].
-pub(super) fn chunk_bounds(
-    spec: &NetworkSpec,
-    layout: &Layout,
-    n_chunks: usize,
-    rates_hz: Option<&[f64]>,
-) -> Vec<(usize, usize)> {
-    split(&population_costs(spec, layout, rates_hz), layout, n_chunks)
+/// The chunks and which thread works on which in each phase.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Partition {
+    /// Contiguous, non-empty ranges [lo, hi) covering all neurons, in order.
+    pub(super) chunks: Vec<(usize, usize)>,
+    /// Per thread, the run of chunks (indices into `chunks`) it advances in P1.
+    pub(super) advance: Vec<Range<usize>>,
+    /// Per thread, the run of chunks it delivers to in P2.
+    pub(super) deliver: Vec<Range<usize>>,
 }
 
-/// The split for given per-population costs.
-fn split(costs: &[f64], layout: &Layout, n_chunks: usize) -> Vec<(usize, usize)> {
+impl Partition {
+    /// The split for `threads` threads (at most one per neuron); `rates_hz` as in
+    /// [`population_costs`]. One thread gets one chunk.
+    pub(super) fn new(spec: &NetworkSpec, layout: &Layout, threads: usize, rates_hz: Option<&[f64]>) -> Self {
+        let (advance, deliver) = population_costs(spec, layout, rates_hz);
+        Self::from_splits(&split(&advance, layout, threads), &split(&deliver, layout, threads))
+    }
+
+    /// The chunks cut at the points of both per-thread splits.
+    fn from_splits(advance: &[(usize, usize)], deliver: &[(usize, usize)]) -> Self {
+        let mut cuts: Vec<usize> = advance.iter().chain(deliver).map(|r| r.0).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let n = advance.last().map_or(0, |r| r.1);
+        let chunks: Vec<(usize, usize)> = cuts
+            .iter()
+            .zip(cuts.iter().skip(1).chain([&n]))
+            .map(|(&a, &b)| (a, b))
+            .collect();
+        // Thread t's chunks in a phase: those starting in its range [lo, hi).
+        let runs = |split: &[(usize, usize)]| -> Vec<Range<usize>> {
+            split
+                .iter()
+                .map(|&(lo, hi)| chunks.partition_point(|c| c.0 < lo)..chunks.partition_point(|c| c.0 < hi))
+                .collect()
+        };
+        Self {
+            advance: runs(advance),
+            deliver: runs(deliver),
+            chunks,
+        }
+    }
+
+    /// Number of threads.
+    pub(super) fn threads(&self) -> usize {
+        self.advance.len()
+    }
+}
+
+/// `n_parts` contiguous, non-empty ranges [lo, hi) covering all neurons, each with about
+/// 1/n_parts of the work given per population by `costs` (needs n ≥ n_parts).
+fn split(costs: &[f64], layout: &Layout, n_parts: usize) -> Vec<(usize, usize)> {
     let n = layout.n;
-    assert!(
-        n_chunks >= 1 && n >= n_chunks,
-        "{n} neurons cannot fill {n_chunks} chunks"
-    );
+    assert!(n_parts >= 1 && n >= n_parts, "{n} neurons cannot fill {n_parts} parts");
     let neuron_cost = |id: usize| costs[layout.population_of(id)];
     let total: f64 = layout
         .populations
@@ -80,12 +130,12 @@ fn split(costs: &[f64], layout: &Layout, n_chunks: usize) -> Vec<(usize, usize)>
         .zip(costs)
         .map(|(p, c)| p.len as f64 * c)
         .sum();
-    let mut bounds = Vec::with_capacity(n_chunks);
+    let mut bounds = Vec::with_capacity(n_parts);
     let (mut lo, mut id, mut done) = (0, 0, 0.0);
-    for c in 1..n_chunks {
-        let goal = total * c as f64 / n_chunks as f64;
-        // Leave at least one neuron for each chunk still to come.
-        while id < n - (n_chunks - c) && (done + neuron_cost(id) <= goal || id == lo) {
+    for c in 1..n_parts {
+        let goal = total * c as f64 / n_parts as f64;
+        // Leave at least one neuron for each part still to come.
+        while id < n - (n_parts - c) && (done + neuron_cost(id) <= goal || id == lo) {
             done += neuron_cost(id);
             id += 1;
         }
@@ -106,34 +156,66 @@ mod tests {
     }
 
     #[test]
-    fn chunks_are_contiguous_nonempty_and_share_the_work() {
+    fn splits_are_contiguous_nonempty_and_share_the_work() {
         let spec = example("istdp_i_to_e.toml");
         let layout = Layout::new(&spec);
-        let costs = population_costs(&spec, &layout, None);
-        // E neurons carry the plastic I→E synapses: each costs more than an I neuron.
-        assert!(costs[0] > 1.1 * costs[1], "{costs:?}");
-        for k in 1..=4 {
-            let b = chunk_bounds(&spec, &layout, k, None);
-            assert_eq!((b.len(), b[0].0, b[k - 1].1), (k, 0, layout.n));
-            assert!(b.windows(2).all(|w| w[0].1 == w[1].0) && b.iter().all(|&(lo, hi)| lo < hi));
-            let work = |(lo, hi): (usize, usize)| (lo..hi).map(|id| costs[layout.population_of(id)]).sum::<f64>();
-            let shares: Vec<f64> = b.iter().map(|&r| work(r)).collect();
-            let (min, max) = shares
-                .iter()
-                .fold((f64::MAX, 0.0f64), |(a, z), &s| (a.min(s), z.max(s)));
-            assert!(max - min <= 2.0 * costs[0], "{k} chunks: {shares:?}");
+        let (advance, deliver) = population_costs(&spec, &layout, None);
+        // Voltage work is the same for E and I (same input fan-in); E neurons receive the
+        // plastic I→E synapses, so their delivery work is larger.
+        assert_eq!(advance[0], advance[1]);
+        assert!(deliver[0] > 1.5 * deliver[1], "{deliver:?}");
+        for costs in [&advance, &deliver] {
+            for k in 1..=4 {
+                let b = split(costs, &layout, k);
+                assert_eq!((b.len(), b[0].0, b[k - 1].1), (k, 0, layout.n));
+                assert!(b.windows(2).all(|w| w[0].1 == w[1].0) && b.iter().all(|&(lo, hi)| lo < hi));
+                let work = |(lo, hi): (usize, usize)| (lo..hi).map(|id| costs[layout.population_of(id)]).sum::<f64>();
+                let shares: Vec<f64> = b.iter().map(|&r| work(r)).collect();
+                let (min, max) = shares
+                    .iter()
+                    .fold((f64::MAX, 0.0f64), |(a, z), &s| (a.min(s), z.max(s)));
+                assert!(max - min <= 2.0 * costs[0], "{k} parts: {shares:?}");
+            }
         }
-        // Two chunks: fewer than half the neurons in the first (all E, the dearer ones).
-        assert!(chunk_bounds(&spec, &layout, 2, None)[0].1 < layout.n / 2);
-        // Expected rates move work: a faster I population makes the plastic I→E synapses (and
-        // so the E neurons) dearer, and the split gives the first chunk fewer E neurons.
-        let slow_i = chunk_bounds(&spec, &layout, 2, Some(&[6.0, 6.0]))[0].1;
-        let fast_i = chunk_bounds(&spec, &layout, 2, Some(&[6.0, 15.0]))[0].1;
-        assert!(fast_i < slow_i, "{fast_i} vs {slow_i}");
-        // Equal costs give equal shares; as many chunks as neurons gives one neuron each.
+        // The model at given rates (r_E, r_I) = (6, 15) Hz, p = 0.1, 4000 E and 1000 I: an E
+        // neuron receives 400 static E events per E spike rate, 100 plastic I events per I
+        // spike rate, and makes 100 post-spike updates per spike of its own.
+        let (a, d) = population_costs(&spec, &layout, Some(&[6.0, 15.0]));
+        let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * POST_UPDATE_NS);
+        let i_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * 15.0 * STATIC_EVENT_NS;
+        assert!((d[0] - e_delivery).abs() < 1e-9 && (d[1] - i_delivery).abs() < 1e-9, "{d:?}");
+        // Voltage work: 10,000 steps and 100 external events per X spike rate (10 Hz).
+        let voltage = 1e4 * neuron_step_ns(spec.precision) + 100.0 * 10.0 * STATIC_EVENT_NS;
+        assert!((a[0] - voltage).abs() < 1e-9 && a == advance, "{a:?}");
+        // Equal costs give equal shares; as many parts as neurons gives one neuron each.
         assert_eq!(split(&[1.0, 1.0], &layout, 2), vec![(0, 2500), (2500, 5000)]);
         let tiny = Layout::new(&NetworkSpec::from_toml_with_overrides(&example_text(), &["n=3".into()]).unwrap());
         assert_eq!(split(&[5.0, 1.0], &tiny, 3), vec![(0, 1), (1, 2), (2, 3)]);
+    }
+
+    #[test]
+    fn chunks_are_cut_at_both_splits_and_each_thread_gets_a_run_in_each_phase() {
+        // Two threads: voltage work split at 2500, delivery work at 2200 → chunks [0, 2200),
+        // [2200, 2500), [2500, 5000); the middle one is advanced by thread 0, delivered by 1.
+        let p = Partition::from_splits(&[(0, 2500), (2500, 5000)], &[(0, 2200), (2200, 5000)]);
+        assert_eq!(p.chunks, vec![(0, 2200), (2200, 2500), (2500, 5000)]);
+        assert_eq!(
+            (p.advance.clone(), p.deliver.clone()),
+            (vec![0..2, 2..3], vec![0..1, 1..3])
+        );
+        // Shared cut points give no empty chunk.
+        let q = Partition::from_splits(&[(0, 10), (10, 20), (20, 30)], &[(0, 10), (10, 25), (25, 30)]);
+        assert_eq!(q.chunks, vec![(0, 10), (10, 20), (20, 25), (25, 30)]);
+        assert_eq!((q.advance, q.deliver), (vec![0..1, 1..2, 2..4], vec![0..1, 1..3, 3..4]));
+        // One thread: one chunk.
+        let spec = example("istdp_i_to_e.toml");
+        let one = Partition::new(&spec, &Layout::new(&spec), 1, None);
+        assert_eq!(
+            (one.chunks, one.advance, one.deliver),
+            (vec![(0, 5000)], vec![0..1], vec![0..1])
+        );
+        let two = Partition::new(&spec, &Layout::new(&spec), 2, None);
+        assert!(two.chunks.len() == 3 && two.threads() == 2, "{two:?}");
     }
 
     fn example_text() -> String {

@@ -1,29 +1,31 @@
 //! A persistent team of threads that steps the chunks in lockstep.
 //!
-//! With K threads the calling thread and K − 1 scoped workers each own one chunk for a whole
-//! `run_for` slice. A step is four phases separated by three barriers (A, B, C), plus a fifth
-//! phase and barrier (D) on steps whose records include weight statistics:
+//! With K threads the calling thread (thread 0) and K − 1 scoped workers run for a whole
+//! `run_for` slice. Each thread advances a run of chunks in P1 and delivers to a run in P2 (the
+//! two runs differ so that both phases are balanced: see `partition`). A step is four phases
+//! separated by three barriers (A, B, C), plus a fifth phase and barrier (D) on steps whose
+//! records include weight statistics:
 //!
-//! | phase | calling thread (chunk 0 + serial work)              | worker k            |
-//! |-------|------------------------------------------------------|---------------------|
-//! | S0    | inputs and stimuli of the slice's first step         | parked at barrier A |
-//! | P1    | advance chunk 0, post its spikes in slot 0           | same for chunk k    |
-//! | P2    | gather all slots, deliver + finish chunk 0, and the  | same for chunk k;   |
-//! |       | largest |weight| of its plastic projections if due  | the last one then   |
-//! |       |                                                      | prepares the next   |
-//! |       |                                                      | step's inputs       |
-//! | P3    | (if due) chunk 0's fixed-point weight sums           | same for chunk k    |
-//! | S2    | gather, traces, count, record, guard                 | parked at barrier A |
+//! | phase | thread 0 (+ serial work)                           | thread t > 0              |
+//! |-------|-----------------------------------------------------|---------------------------|
+//! | S0    | inputs and stimuli of the slice's first step        | parked at barrier A       |
+//! | P1    | advance its P1 run, post their spikes in their slots | same                      |
+//! | P2    | gather all slots, deliver + finish its P2 run, and   | same; the last thread     |
+//! |       | their largest |weight| per plastic projection if due| then prepares the next    |
+//! |       |                                                     | step's inputs             |
+//! | P3    | (if due) fixed-point weight sums of its P2 run      | same                      |
+//! | S2    | gather, traces, count, record, guard                | parked at barrier A       |
 //!
-//! In P1–P3 every thread writes only its own chunk and its own slots (and, in P2, the last one
-//! the inputs, which nobody else reads in P2), and reads only what nobody writes until the
-//! following barrier (the spike slots are written in P1 and read in P2,
-//! so each thread gathers the step's spikes itself instead of waiting for a serial gather; the
-//! maxima are written in P2 and read in P3). The weight statistics are the two passes of
-//! [`crate::order_free_sum`], so they have the same bits as the serial path's. In S0
-//! and S2 only the calling thread runs. The barriers (acquire/release) order every write before
-//! the next phase's reads. This is what makes the raw pointers below sound. Spinning replaces
-//! rayon's sleep/wake round trips, which cost more than the work of a small step.
+//! In P1–P3 every thread writes only the chunks of its run and their slots (and, in P2, the
+//! last thread the inputs, which nobody else reads in P2), and reads only what nobody writes
+//! until the following barrier: a chunk's state and spikes are written in P1 by one thread and
+//! read in P2 by possibly another, after barrier B; each thread gathers the step's spikes from
+//! the slots itself instead of waiting for a serial gather; the maxima are written in P2 and
+//! read in P3. The weight statistics are the two passes of [`crate::order_free_sum`], so they
+//! have the same bits as the serial path's. In S0 and S2 only thread 0 runs. The barriers
+//! (acquire/release) order every write before the next phase's reads. This is what makes the
+//! raw pointers below sound. Spinning replaces rayon's sleep/wake round trips, which cost more
+//! than the work of a small step.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -105,7 +107,7 @@ unsafe impl<T> Sync for SharedPtr<T> {}
 struct Team {
     sim: SharedPtr<Simulation>,
     chunks: SharedPtr<Chunk>,
-    parties: usize,
+    n_chunks: usize,
     /// This step's spikes of each chunk (P1 → P2).
     spike_slots: SharedPtr<Vec<u32>>,
     /// Per chunk, the largest |weight| of each recorded plastic projection (P2 → P3).
@@ -115,44 +117,48 @@ struct Team {
 }
 
 impl Team {
-    /// Phase P1 for chunk `k`: steps 1–3, and the chunk's spikes copied into its slot. Returns
-    /// whether this step's records include weight statistics, and the step's number.
+    /// Phase P1 for thread `t`: steps 1–3 for its run of chunks, and each chunk's spikes copied
+    /// into the chunk's slot. Returns whether this step's records include weight statistics,
+    /// and the step's number.
     ///
     /// # Safety
-    /// Between barriers A and B only, with `k` owned by the calling thread.
-    unsafe fn advance(self, k: usize) -> (bool, u64) {
-        // SAFETY: the caller guarantees the phase; chunk k and slot k are touched by this thread
-        // only, and the shared view reads fields that no thread writes during the phase.
+    /// Between barriers A and B only, called by thread `t` alone.
+    unsafe fn advance(self, t: usize) -> (bool, u64) {
+        // SAFETY: the caller guarantees the phase; the chunks of the thread's P1 run and their
+        // slots are touched by this thread only, and the shared view reads fields that no
+        // thread writes during the phase.
         unsafe {
             let s = &*self.sim.0;
-            let chunk = &mut *self.chunks.0.add(k);
-            chunk.advance(&step_context!(s));
-            let slot = &mut *self.spike_slots.0.add(k);
-            slot.clear();
-            slot.extend_from_slice(&chunk.spikes);
+            for k in s.partition.advance[t].clone() {
+                let chunk = &mut *self.chunks.0.add(k);
+                chunk.advance(&step_context!(s));
+                let slot = &mut *self.spike_slots.0.add(k);
+                slot.clear();
+                slot.extend_from_slice(&chunk.spikes);
+            }
             (s.recorder.weight_stats_due(s.step + 1), s.step)
         }
     }
 
-    /// Phase P2 for chunk `k`: gathers every slot into `spikes` (chunks in order, so ids
-    /// ascend), then steps 4–5 and 8 for chunk k, and if `due` the first pass of the weight
-    /// statistics. With `prepare`, this thread then also prepares the next step's inputs (the
-    /// calling thread would otherwise do it serially in S0).
+    /// Phase P2 for thread `t`: gathers every slot into `spikes` (chunks in order, so ids
+    /// ascend), then steps 4–5 and 8 for its run of chunks, and if `due` the first pass of the
+    /// weight statistics. With `prepare`, the thread then also prepares the next step's inputs
+    /// (the calling thread would otherwise do it serially in S0).
     ///
     /// # Safety
-    /// Between barriers B and C only, with `k` owned by the calling thread, and `prepare` set
-    /// on one thread at most.
-    unsafe fn deliver(self, k: usize, spikes: &mut Vec<u32>, due: bool, prepare: bool) {
-        // SAFETY: as in `advance`; no thread writes a spike slot during P2. The simulation is
-        // reached field by field: the inputs (written by the preparing thread) are not read by
-        // any other thread in P2, so the delivery context leaves them out.
+    /// Between barriers B and C only, called by thread `t` alone, and `prepare` set on one
+    /// thread at most.
+    unsafe fn deliver(self, t: usize, spikes: &mut Vec<u32>, due: bool, prepare: bool) {
+        // SAFETY: as in `advance`, for the thread's P2 run; no thread writes a spike slot during
+        // P2. The simulation is reached field by field: the inputs (written by the preparing
+        // thread) are not read by any other thread in P2, so the delivery context leaves them
+        // out.
         unsafe {
             spikes.clear();
-            for j in 0..self.parties {
-                spikes.extend_from_slice(&*self.spike_slots.0.add(j));
+            for k in 0..self.n_chunks {
+                spikes.extend_from_slice(&*self.spike_slots.0.add(k));
             }
             let sim = self.sim.0;
-            let chunk = &mut *self.chunks.0.add(k);
             let ctx = StepContext {
                 projections: &(*sim).projections,
                 eif: &(*sim).eif,
@@ -161,13 +167,16 @@ impl Team {
                 current_decay: &(*sim).current_decay,
                 pop_ranges: &(*sim).pop_ranges,
             };
-            chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
-            chunk.finish(&ctx);
-            if due {
-                let maxima = &mut *self.max_slots.0.add(k);
-                maxima.clear();
-                let plastic = &(*sim).recorder.plan.plastic;
-                maxima.extend(plastic.iter().map(|p| max_abs(&chunk.parts[p.projection].weights)));
+            for k in (&(*sim).partition.deliver)[t].clone() {
+                let chunk = &mut *self.chunks.0.add(k);
+                chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
+                chunk.finish(&ctx);
+                if due {
+                    let maxima = &mut *self.max_slots.0.add(k);
+                    maxima.clear();
+                    let plastic = &(*sim).recorder.plan.plastic;
+                    maxima.extend(plastic.iter().map(|p| max_abs(&chunk.parts[p.projection].weights)));
+                }
             }
             if prepare {
                 let next = (*sim).step + 1;
@@ -194,9 +203,10 @@ impl Team {
     unsafe fn scales(self) -> Vec<Option<FixedPointScale>> {
         // SAFETY: the caller guarantees that the max slots are not being written.
         unsafe {
-            let mut max = (*self.max_slots.0).clone();
-            for k in 1..self.parties {
-                for (m, &x) in max.iter_mut().zip(&*self.max_slots.0.add(k)) {
+            let slots = std::slice::from_raw_parts(self.max_slots.0, self.n_chunks);
+            let mut max = slots[0].clone();
+            for slot in &slots[1..] {
+                for (m, &x) in max.iter_mut().zip(slot) {
                     *m = m.max(x);
                 }
             }
@@ -204,19 +214,22 @@ impl Team {
         }
     }
 
-    /// Phase P3 for chunk `k`: the second pass of the weight statistics.
+    /// Phase P3 for thread `t`: the second pass of the weight statistics over its P2 run.
     ///
     /// # Safety
-    /// Between barriers C and D only, with `k` owned by the calling thread.
-    unsafe fn sum_weights(self, k: usize) {
+    /// Between barriers C and D only, called by thread `t` alone.
+    unsafe fn sum_weights(self, t: usize) {
         // SAFETY: the caller guarantees the phase; weights are not written in it.
         unsafe {
             let s = &*self.sim.0;
-            let chunk = &*self.chunks.0.add(k);
-            let sums = &mut *self.sum_slots.0.add(k);
-            sums.clear();
-            for (p, scale) in s.recorder.plan.plastic.iter().zip(self.scales()) {
-                sums.push(scale.map_or((0, 0), |sc| sc.partial_sums(&chunk.parts[p.projection].weights)));
+            let scales = self.scales();
+            for k in s.partition.deliver[t].clone() {
+                let chunk = &*self.chunks.0.add(k);
+                let sums = &mut *self.sum_slots.0.add(k);
+                sums.clear();
+                for (p, scale) in s.recorder.plan.plastic.iter().zip(&scales) {
+                    sums.push(scale.map_or((0, 0), |sc| sc.partial_sums(&chunk.parts[p.projection].weights)));
+                }
             }
         }
     }
@@ -229,8 +242,8 @@ impl Team {
         // SAFETY: in S2 no other thread runs.
         unsafe {
             let s = &*self.sim.0;
-            let chunks = std::slice::from_raw_parts(self.chunks.0, self.parties);
-            let sums = std::slice::from_raw_parts(self.sum_slots.0, self.parties);
+            let chunks = std::slice::from_raw_parts(self.chunks.0, self.n_chunks);
+            let sums = std::slice::from_raw_parts(self.sum_slots.0, self.n_chunks);
             s.recorder
                 .plan
                 .plastic
@@ -248,18 +261,19 @@ impl Team {
 }
 
 impl Simulation {
-    /// Steps up to `target` with one thread per chunk (see the module docs).
+    /// Steps up to `target` with the partition's threads (see the module docs).
     pub(super) fn run_steps_team(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        let parties = self.chunks.len();
+        let parties = self.partition.threads();
+        let n_chunks = self.chunks.len();
         let barrier = SpinBarrier::new(parties);
         let stop = AtomicBool::new(false);
-        let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; parties];
-        let mut max_slots: Vec<Vec<f64>> = vec![vec![]; parties];
-        let mut sum_slots: Vec<Vec<(i128, i128)>> = vec![vec![]; parties];
+        let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; n_chunks];
+        let mut max_slots: Vec<Vec<f64>> = vec![vec![]; n_chunks];
+        let mut sum_slots: Vec<Vec<(i128, i128)>> = vec![vec![]; n_chunks];
         let team = Team {
             sim: SharedPtr(self as *mut Simulation),
             chunks: SharedPtr(self.chunks.as_mut_ptr()),
-            parties,
+            n_chunks,
             spike_slots: SharedPtr(spike_slots.as_mut_ptr()),
             max_slots: SharedPtr(max_slots.as_mut_ptr()),
             sum_slots: SharedPtr(sum_slots.as_mut_ptr()),
@@ -275,16 +289,16 @@ impl Simulation {
                         if stop.load(Ordering::Acquire) {
                             return;
                         }
-                        // SAFETY: phase P1, chunk k belongs to this thread.
+                        // SAFETY: phase P1, on this thread's own run of chunks.
                         let (due, step) = unsafe { team.advance(k) };
                         barrier.wait(); // B
                         // The last thread prepares the next step's inputs, if there is one.
                         let prepare = k == parties - 1 && step + 1 < target;
-                        // SAFETY: phase P2, chunk k belongs to this thread; one thread prepares.
+                        // SAFETY: phase P2, on this thread's own run; one thread prepares.
                         unsafe { team.deliver(k, &mut spikes, due, prepare) };
                         barrier.wait(); // C
                         if due {
-                            // SAFETY: phase P3, chunk k belongs to this thread.
+                            // SAFETY: phase P3, on this thread's own run.
                             unsafe { team.sum_weights(k) };
                             barrier.wait(); // D
                         }
@@ -302,14 +316,14 @@ impl Simulation {
                 }
                 s.prelude();
                 barrier.wait(); // A
-                // SAFETY: phase P1, chunk 0 belongs to this thread.
+                // SAFETY: phase P1, on this thread's own run of chunks.
                 let (due, _) = unsafe { team.advance(0) };
                 barrier.wait(); // B
-                // SAFETY: phase P2, chunk 0 belongs to this thread.
+                // SAFETY: phase P2, on this thread's own run.
                 unsafe { team.deliver(0, &mut spikes, due, false) };
                 barrier.wait(); // C
                 let weight_stats = due.then(|| {
-                    // SAFETY: phase P3 for chunk 0, then (after barrier D) S2.
+                    // SAFETY: phase P3 on this thread's run, then (after barrier D) S2.
                     unsafe {
                         team.sum_weights(0);
                         barrier.wait(); // D
