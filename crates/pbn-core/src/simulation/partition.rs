@@ -183,7 +183,10 @@ mod tests {
         let (a, d) = population_costs(&spec, &layout, Some(&[6.0, 15.0]));
         let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * POST_UPDATE_NS);
         let i_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * 15.0 * STATIC_EVENT_NS;
-        assert!((d[0] - e_delivery).abs() < 1e-9 && (d[1] - i_delivery).abs() < 1e-9, "{d:?}");
+        assert!(
+            (d[0] - e_delivery).abs() < 1e-9 && (d[1] - i_delivery).abs() < 1e-9,
+            "{d:?}"
+        );
         // Voltage work: 10,000 steps and 100 external events per X spike rate (10 Hz).
         let voltage = 1e4 * neuron_step_ns(spec.precision) + 100.0 * 10.0 * STATIC_EVENT_NS;
         assert!((a[0] - voltage).abs() < 1e-9 && a == advance, "{a:?}");
