@@ -213,10 +213,8 @@ mod tests {
         // One thread: one chunk.
         let spec = example("istdp_i_to_e.toml");
         let one = Partition::new(&spec, &Layout::new(&spec), 1, None);
-        assert_eq!(
-            (one.chunks, one.advance, one.deliver),
-            (vec![(0, 5000)], vec![0..1], vec![0..1])
-        );
+        assert_eq!(one.chunks, vec![(0, 5000)]);
+        assert!(one.advance.len() == 1 && one.advance[0] == (0..1) && one.deliver == one.advance);
         let two = Partition::new(&spec, &Layout::new(&spec), 2, None);
         assert!(two.chunks.len() == 3 && two.threads() == 2, "{two:?}");
     }
