@@ -28,7 +28,8 @@ pub struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Time each phase of a step (input generation, neuron update, delivery, plasticity,
-    /// recording); needs --threads 1 and costs about 3 % at N = 5000 (less for larger N).
+    /// recording) with one thread, or each thread's voltage phase, delivery phase, serial work
+    /// and waiting with several; costs about 3 % at N = 5000 with one thread (less for larger N).
     #[arg(long)]
     profile: bool,
     /// Override a key of the benchmark network (repeatable), e.g. `--set inputs.0.correlation=0`.
@@ -58,7 +59,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
     .map_err(|e| e.to_string())?;
     let build_s = t0.elapsed().as_secs_f64();
     if args.profile {
-        sim.enable_profile()?;
+        sim.enable_profile();
     }
     let mut sink = MemorySink::default();
     let t1 = Instant::now();
@@ -106,6 +107,14 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
         if let Some(p) = profile {
             out["profile_s"] = serde_json::Value::Object(p);
         }
+        if let Some(threads) = sim.thread_profile() {
+            out["thread_profile_s"] = threads
+                .iter()
+                .map(
+                    |t| json!({"advance": t.advance_s, "deliver": t.deliver_s, "serial": t.serial_s, "wait": t.wait_s}),
+                )
+                .collect();
+        }
         println!("{out}");
     } else {
         println!(
@@ -133,6 +142,20 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
                     phase.name(),
                     t / sim_s,
                     100.0 * t / p.total()
+                );
+            }
+        }
+        if let Some(threads) = sim.thread_profile() {
+            println!("  where each thread's time goes (wall s per simulated s, share):");
+            println!("    thread    advance         deliver         serial          waiting");
+            for (k, t) in threads.iter().enumerate() {
+                let cell = |x: f64| format!("{:.4} {:>5.1} %", x / sim_s, 100.0 * x / t.total());
+                println!(
+                    "    {k:<6}    {}  {}  {}  {}",
+                    cell(t.advance_s),
+                    cell(t.deliver_s),
+                    cell(t.serial_s),
+                    cell(t.wait_s)
                 );
             }
         }

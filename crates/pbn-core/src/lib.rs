@@ -32,5 +32,5 @@ pub mod state_float;
 pub use layout::{Layout, Source};
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};
 pub use recording::{MemorySink, RecordSink, RecordingPlan};
-pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation};
+pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation, ThreadProfile};
 pub use spec::NetworkSpec;

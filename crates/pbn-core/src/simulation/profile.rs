@@ -2,8 +2,10 @@
 //!
 //! Reading the clock costs some 20–50 ns on this VM, eight times per step (10,000 steps per
 //! simulated second at dt = 0.1 ms), so profiling adds about 0.35 µs per step: about 3 % of the
-//! run time at N = 5000 (paired `farm-bench`), less for larger networks. It is off by default and
-//! measured on single-threaded runs only, where the phases follow each other.
+//! run time at N = 5000 (paired `farm-bench`), less for larger networks. It is off by default.
+//! Single-threaded runs time each [`Phase`] of a step; with several threads the phases overlap,
+//! so each thread's time is split instead into its share of the two parallel phases, serial
+//! work and waiting at barriers ([`ThreadProfile`]).
 
 use std::time::Instant;
 
@@ -72,6 +74,71 @@ impl PhaseProfile {
     /// Seconds in all phases together.
     pub fn total(&self) -> f64 {
         self.seconds.iter().sum()
+    }
+}
+
+/// Where one thread of a multi-threaded run spent its time (seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ThreadProfile {
+    /// Advancing its run of chunks: external kicks, voltage update, spike detection.
+    pub advance_s: f64,
+    /// Delivering to its run of chunks: spike gathering, recurrent kicks, plasticity, resets,
+    /// weight statistics, and (the last thread) the next step's inputs.
+    pub deliver_s: f64,
+    /// Serial work (thread 0 only): traces, spike counts, recording, the runaway guard.
+    pub serial_s: f64,
+    /// Waiting at the barriers between phases, for slower threads or for thread 0's serial work.
+    pub wait_s: f64,
+}
+
+impl ThreadProfile {
+    /// Seconds in all four together.
+    pub fn total(&self) -> f64 {
+        self.advance_s + self.deliver_s + self.serial_s + self.wait_s
+    }
+}
+
+/// What a team thread is doing, for [`ThreadClock::lap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Activity {
+    Advance,
+    Deliver,
+    Serial,
+    Wait,
+}
+
+/// Charges the time since the previous lap to an activity of one team thread.
+pub(super) struct ThreadClock {
+    last: Instant,
+    pub(super) profile: ThreadProfile,
+}
+
+impl ThreadClock {
+    pub(super) fn new() -> Self {
+        Self {
+            last: Instant::now(),
+            profile: ThreadProfile::default(),
+        }
+    }
+
+    pub(super) fn lap(&mut self, activity: Activity) {
+        let now = Instant::now();
+        let t = (now - self.last).as_secs_f64();
+        self.last = now;
+        let p = &mut self.profile;
+        *match activity {
+            Activity::Advance => &mut p.advance_s,
+            Activity::Deliver => &mut p.deliver_s,
+            Activity::Serial => &mut p.serial_s,
+            Activity::Wait => &mut p.wait_s,
+        } += t;
+    }
+}
+
+/// Laps an optional thread clock (a no-op when profiling is off).
+pub(super) fn lap_thread(clock: &mut Option<ThreadClock>, activity: Activity) {
+    if let Some(c) = clock {
+        c.lap(activity);
     }
 }
 

@@ -30,6 +30,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::chunk::{Chunk, StepContext, mean_and_std};
+use super::profile::{Activity, ThreadClock, lap_thread};
 use super::{SimError, Simulation, StimulusInputs, prepare_inputs};
 use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
@@ -278,34 +279,46 @@ impl Simulation {
             max_slots: SharedPtr(max_slots.as_mut_ptr()),
             sum_slots: SharedPtr(sum_slots.as_mut_ptr()),
         };
-        std::thread::scope(|scope| {
-            for k in 1..parties {
-                let (barrier, stop) = (&barrier, &stop);
-                scope.spawn(move || {
-                    let _poison = PoisonOnPanic(barrier);
-                    let mut spikes = vec![];
-                    loop {
-                        barrier.wait(); // A
-                        if stop.load(Ordering::Acquire) {
-                            return;
+        let profiling = self.thread_profiles.is_some();
+        let (result, profiles) = std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..parties)
+                .map(|k| {
+                    let (barrier, stop) = (&barrier, &stop);
+                    scope.spawn(move || {
+                        let _poison = PoisonOnPanic(barrier);
+                        let mut clock = profiling.then(ThreadClock::new);
+                        let mut spikes = vec![];
+                        loop {
+                            barrier.wait(); // A
+                            lap_thread(&mut clock, Activity::Wait);
+                            if stop.load(Ordering::Acquire) {
+                                return clock.map(|c| c.profile);
+                            }
+                            // SAFETY: phase P1, on this thread's own run of chunks.
+                            let (due, step) = unsafe { team.advance(k) };
+                            lap_thread(&mut clock, Activity::Advance);
+                            barrier.wait(); // B
+                            lap_thread(&mut clock, Activity::Wait);
+                            // The last thread prepares the next step's inputs, if there is one.
+                            let prepare = k == parties - 1 && step + 1 < target;
+                            // SAFETY: phase P2, on this thread's own run; one thread prepares.
+                            unsafe { team.deliver(k, &mut spikes, due, prepare) };
+                            lap_thread(&mut clock, Activity::Deliver);
+                            barrier.wait(); // C
+                            lap_thread(&mut clock, Activity::Wait);
+                            if due {
+                                // SAFETY: phase P3, on this thread's own run.
+                                unsafe { team.sum_weights(k) };
+                                lap_thread(&mut clock, Activity::Deliver);
+                                barrier.wait(); // D
+                                lap_thread(&mut clock, Activity::Wait);
+                            }
                         }
-                        // SAFETY: phase P1, on this thread's own run of chunks.
-                        let (due, step) = unsafe { team.advance(k) };
-                        barrier.wait(); // B
-                        // The last thread prepares the next step's inputs, if there is one.
-                        let prepare = k == parties - 1 && step + 1 < target;
-                        // SAFETY: phase P2, on this thread's own run; one thread prepares.
-                        unsafe { team.deliver(k, &mut spikes, due, prepare) };
-                        barrier.wait(); // C
-                        if due {
-                            // SAFETY: phase P3, on this thread's own run.
-                            unsafe { team.sum_weights(k) };
-                            barrier.wait(); // D
-                        }
-                    }
-                });
-            }
+                    })
+                })
+                .collect();
             let _poison = PoisonOnPanic(&barrier);
+            let mut clock = profiling.then(ThreadClock::new);
             let mut spikes = vec![];
             let mut result = Ok(());
             loop {
@@ -315,18 +328,26 @@ impl Simulation {
                     break;
                 }
                 s.prelude();
+                lap_thread(&mut clock, Activity::Serial);
                 barrier.wait(); // A
+                lap_thread(&mut clock, Activity::Wait);
                 // SAFETY: phase P1, on this thread's own run of chunks.
                 let (due, _) = unsafe { team.advance(0) };
+                lap_thread(&mut clock, Activity::Advance);
                 barrier.wait(); // B
+                lap_thread(&mut clock, Activity::Wait);
                 // SAFETY: phase P2, on this thread's own run.
                 unsafe { team.deliver(0, &mut spikes, due, false) };
+                lap_thread(&mut clock, Activity::Deliver);
                 barrier.wait(); // C
+                lap_thread(&mut clock, Activity::Wait);
                 let weight_stats = due.then(|| {
                     // SAFETY: phase P3 on this thread's run, then (after barrier D) S2.
                     unsafe {
                         team.sum_weights(0);
+                        lap_thread(&mut clock, Activity::Deliver);
                         barrier.wait(); // D
+                        lap_thread(&mut clock, Activity::Wait);
                         team.weight_stats()
                     }
                 });
@@ -334,14 +355,29 @@ impl Simulation {
                 let s = unsafe { &mut *team.sim.0 };
                 std::mem::swap(&mut s.spikes, &mut spikes);
                 s.epilogue();
-                if let Err(e) = s.after_step(sink, weight_stats.as_deref()) {
+                let recorded = s.after_step(sink, weight_stats.as_deref());
+                lap_thread(&mut clock, Activity::Serial);
+                if let Err(e) = recorded {
                     result = Err(e);
                     break;
                 }
             }
             stop.store(true, Ordering::Release);
             barrier.wait(); // A: releases the workers, which see `stop` and return.
-            result
-        })
+            let mut profiles = vec![clock.map(|c| c.profile)];
+            for worker in workers {
+                profiles.push(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            (result, profiles)
+        });
+        if let Some(total) = self.thread_profiles.as_mut() {
+            for (t, p) in total.iter_mut().zip(profiles.into_iter().flatten()) {
+                t.advance_s += p.advance_s;
+                t.deliver_s += p.deliver_s;
+                t.serial_s += p.serial_s;
+                t.wait_s += p.wait_s;
+            }
+        }
+        result
     }
 }
