@@ -24,6 +24,10 @@ const STATIC_EVENT_NS: f64 = 1.3;
 const PLASTIC_EVENT_NS: f64 = 2.5;
 const POST_UPDATE_NS: f64 = 5.4;
 
+/// Drawing one external spike (ns; 0.0014 s per simulated second for the 10,000 correlated
+/// input spikes per second of that network). The last thread does it in the delivery phase.
+const INPUT_SPIKE_NS: f64 = 140.0;
+
 /// One neuron's voltage update and spike check per step (ns): f32 state is about twice as fast
 /// as f64 (wider vectors, a shorter exp polynomial).
 fn neuron_step_ns(precision: Precision) -> f64 {
@@ -84,7 +88,16 @@ impl Partition {
     /// [`population_costs`]. One thread gets one chunk.
     pub(super) fn new(spec: &NetworkSpec, layout: &Layout, threads: usize, rates_hz: Option<&[f64]>) -> Self {
         let (advance, deliver) = population_costs(spec, layout, rates_hz);
-        Self::from_splits(&split(&advance, layout, threads), &split(&deliver, layout, threads))
+        let input_ns: f64 = spec
+            .inputs
+            .iter()
+            .zip(&layout.inputs)
+            .map(|(x, l)| x.rate_hz * l.len as f64 * INPUT_SPIKE_NS)
+            .sum();
+        Self::from_splits(
+            &split(&advance, layout, threads, 0.0),
+            &split(&deliver, layout, threads, input_ns),
+        )
     }
 
     /// The chunks cut at the points of both per-thread splits.
@@ -119,8 +132,9 @@ impl Partition {
 }
 
 /// `n_parts` contiguous, non-empty ranges [lo, hi) covering all neurons, each with about
-/// 1/n_parts of the work given per population by `costs` (needs n ≥ n_parts).
-fn split(costs: &[f64], layout: &Layout, n_parts: usize) -> Vec<(usize, usize)> {
+/// 1/n_parts of the work given per population by `costs` (needs n ≥ n_parts), counting
+/// `last_extra` of other work as the last part's.
+fn split(costs: &[f64], layout: &Layout, n_parts: usize, last_extra: f64) -> Vec<(usize, usize)> {
     let n = layout.n;
     assert!(n_parts >= 1 && n >= n_parts, "{n} neurons cannot fill {n_parts} parts");
     let neuron_cost = |id: usize| costs[layout.population_of(id)];
@@ -129,7 +143,8 @@ fn split(costs: &[f64], layout: &Layout, n_parts: usize) -> Vec<(usize, usize)> 
         .iter()
         .zip(costs)
         .map(|(p, c)| p.len as f64 * c)
-        .sum();
+        .sum::<f64>()
+        + last_extra;
     let mut bounds = Vec::with_capacity(n_parts);
     let (mut lo, mut id, mut done) = (0, 0, 0.0);
     for c in 1..n_parts {
@@ -166,7 +181,7 @@ mod tests {
         assert!(deliver[0] > 1.5 * deliver[1], "{deliver:?}");
         for costs in [&advance, &deliver] {
             for k in 1..=4 {
-                let b = split(costs, &layout, k);
+                let b = split(costs, &layout, k, 0.0);
                 assert_eq!((b.len(), b[0].0, b[k - 1].1), (k, 0, layout.n));
                 assert!(b.windows(2).all(|w| w[0].1 == w[1].0) && b.iter().all(|&(lo, hi)| lo < hi));
                 let work = |(lo, hi): (usize, usize)| (lo..hi).map(|id| costs[layout.population_of(id)]).sum::<f64>();
@@ -191,9 +206,11 @@ mod tests {
         let voltage = 1e4 * neuron_step_ns(spec.precision) + 100.0 * 10.0 * STATIC_EVENT_NS;
         assert!((a[0] - voltage).abs() < 1e-9 && a == advance, "{a:?}");
         // Equal costs give equal shares; as many parts as neurons gives one neuron each.
-        assert_eq!(split(&[1.0, 1.0], &layout, 2), vec![(0, 2500), (2500, 5000)]);
+        assert_eq!(split(&[1.0, 1.0], &layout, 2, 0.0), vec![(0, 2500), (2500, 5000)]);
+        // Other work of the last part moves the cut: 1000 neurons' worth → 3000 + 2000.
+        assert_eq!(split(&[1.0, 1.0], &layout, 2, 1000.0), vec![(0, 3000), (3000, 5000)]);
         let tiny = Layout::new(&NetworkSpec::from_toml_with_overrides(&example_text(), &["n=3".into()]).unwrap());
-        assert_eq!(split(&[5.0, 1.0], &tiny, 3), vec![(0, 1), (1, 2), (2, 3)]);
+        assert_eq!(split(&[5.0, 1.0], &tiny, 3, 0.0), vec![(0, 1), (1, 2), (2, 3)]);
     }
 
     #[test]
