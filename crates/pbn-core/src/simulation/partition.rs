@@ -17,12 +17,21 @@ use crate::spec::{NetworkSpec, Precision};
 /// networks sit at a few to a few tens of Hz.
 const NOMINAL_RATE_HZ: f64 = 10.0;
 
-/// Work per event, in ns of one thread at N = 5000 (`pbn bench --profile`, MODEL.md §2 network
-/// with iSTDP: 1.3 ns per static event, 2.5 ns per plastic presynaptic event with its
-/// pre-spike update, 5.4 ns per post-spike update, whose weights are scattered in memory).
+/// Work per event, in ns of one thread (`pbn bench --profile`, MODEL.md §2 network with iSTDP):
+/// 1.3 ns per static event and 2.5 ns per plastic presynaptic event with its pre-spike update,
+/// from N = 5000 to 20,000.
 const STATIC_EVENT_NS: f64 = 1.3;
 const PLASTIC_EVENT_NS: f64 = 2.5;
-const POST_UPDATE_NS: f64 = 5.4;
+
+/// A post-spike update reads and writes one weight scattered in the projection's weight array,
+/// so its cost grows once that array outgrows the caches: 5.4 ns at N = 5000 (3.2 MB of I→E
+/// weights), 10.5 ns at N = 20,000 (51 MB), 17 ns at N = 100,000 (1.6 GB). Interpolated in
+/// log(size) between 8 MiB and 1 GiB, constant outside.
+fn post_update_ns(weight_bytes: f64) -> f64 {
+    let (small, large) = (8.0 * 1024.0 * 1024.0, 1024.0 * 1024.0 * 1024.0);
+    let x = ((weight_bytes / small).ln() / (large / small).ln()).clamp(0.0, 1.0);
+    5.4 + x * (17.0 - 5.4)
+}
 
 /// Drawing one external spike (ns; 0.0014 s per simulated second for the 10,000 correlated
 /// input spikes per second of that network). The last thread does it in the delivery phase.
@@ -58,12 +67,13 @@ fn population_costs(spec: &NetworkSpec, layout: &Layout, rates_hz: Option<&[f64]
             continue;
         };
         let fan_in = p.probability * layout.source_len(source) as f64;
+        let weight_bytes = fan_in * layout.populations[post].len as f64 * 8.0;
         match source {
             Source::Input(x) => advance[post] += fan_in * spec.inputs[x].rate_hz * STATIC_EVENT_NS,
             Source::Population(pre) => {
                 deliver[post] += fan_in
                     * match p.plasticity {
-                        Some(_) => rate_of(pre) * PLASTIC_EVENT_NS + rate_of(post) * POST_UPDATE_NS,
+                        Some(_) => rate_of(pre) * PLASTIC_EVENT_NS + rate_of(post) * post_update_ns(weight_bytes),
                         None => rate_of(pre) * STATIC_EVENT_NS,
                     }
             }
@@ -196,7 +206,7 @@ mod tests {
         // neuron receives 400 static E events per E spike rate, 100 plastic I events per I
         // spike rate, and makes 100 post-spike updates per spike of its own.
         let (a, d) = population_costs(&spec, &layout, Some(&[6.0, 15.0]));
-        let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * POST_UPDATE_NS);
+        let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * 5.4);
         let i_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * 15.0 * STATIC_EVENT_NS;
         assert!(
             (d[0] - e_delivery).abs() < 1e-9 && (d[1] - i_delivery).abs() < 1e-9,
@@ -211,6 +221,17 @@ mod tests {
         assert_eq!(split(&[1.0, 1.0], &layout, 2, 1000.0), vec![(0, 3000), (3000, 5000)]);
         let tiny = Layout::new(&NetworkSpec::from_toml_with_overrides(&example_text(), &["n=3".into()]).unwrap());
         assert_eq!(split(&[5.0, 1.0], &tiny, 3, 0.0), vec![(0, 1), (1, 2), (2, 3)]);
+    }
+
+    #[test]
+    fn post_spike_updates_cost_more_once_the_weights_outgrow_the_caches() {
+        let mib = 1024.0 * 1024.0;
+        assert_eq!(post_update_ns(3.2e6), 5.4);
+        assert_eq!(post_update_ns(8.0 * mib), 5.4);
+        // Near the 10.5 ns measured at N = 20,000.
+        assert!((post_update_ns(51e6) - 10.5).abs() < 1.0, "{}", post_update_ns(51e6));
+        assert_eq!(post_update_ns(1024.0 * mib), 17.0);
+        assert_eq!(post_update_ns(1.6e9), 17.0);
     }
 
     #[test]
