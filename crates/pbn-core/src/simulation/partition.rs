@@ -17,32 +17,32 @@ use crate::spec::{NetworkSpec, Precision};
 /// networks sit at a few to a few tens of Hz.
 const NOMINAL_RATE_HZ: f64 = 10.0;
 
-/// Work per event, in ns of one thread (`pbn bench --profile`, MODEL.md §2 network with iSTDP):
-/// 1.3 ns per static event and 2.5 ns per plastic presynaptic event with its pre-spike update,
-/// from N = 5000 to 20,000.
-const STATIC_EVENT_NS: f64 = 1.3;
-const PLASTIC_EVENT_NS: f64 = 2.5;
+/// Work per event, in ns of one thread (`pbn bench --profile`, MODEL.md §2 network with iSTDP,
+/// f32 state): 1.1 ns per static event (1.07, 1.09 and 0.91 at N = 5000, 20,000 and 100,000)
+/// and 2.3 ns per plastic presynaptic event with its pre-spike update (2.3, 2.2, 2.4).
+const STATIC_EVENT_NS: f64 = 1.1;
+const PLASTIC_EVENT_NS: f64 = 2.3;
 
 /// A post-spike update reads and writes one weight scattered in the projection's weight array,
-/// so its cost grows once that array outgrows the caches: 5.4 ns at N = 5000 (3.2 MB of I→E
-/// weights), 10.5 ns at N = 20,000 (51 MB), 17 ns at N = 100,000 (1.6 GB). Interpolated in
+/// so its cost grows once that array outgrows the caches: 3.4 ns at N = 5000 (3.2 MB of I→E
+/// weights), 5.2 ns at N = 20,000 (51 MB), 6.8 ns at N = 100,000 (1.6 GB). Interpolated in
 /// log(size) between 8 MiB and 1 GiB, constant outside.
 fn post_update_ns(weight_bytes: f64) -> f64 {
     let (small, large) = (8.0 * 1024.0 * 1024.0, 1024.0 * 1024.0 * 1024.0);
     let x = ((weight_bytes / small).ln() / (large / small).ln()).clamp(0.0, 1.0);
-    5.4 + x * (17.0 - 5.4)
+    3.4 + x * (6.8 - 3.4)
 }
 
-/// Drawing one external spike (ns; 0.0014 s per simulated second for the 10,000 correlated
+/// Drawing one external spike (ns; 0.0012–0.0014 s per simulated second for the 10,000 correlated
 /// input spikes per second of that network). The last thread does it in the delivery phase.
-const INPUT_SPIKE_NS: f64 = 140.0;
+const INPUT_SPIKE_NS: f64 = 130.0;
 
-/// One neuron's voltage update and spike check per step (ns): f32 state is about twice as fast
-/// as f64 (wider vectors, a shorter exp polynomial).
+/// One neuron's voltage update and spike check per step (ns, N = 5000): f32 state is more than
+/// twice as fast as f64 (wider vectors, a shorter exp polynomial).
 fn neuron_step_ns(precision: Precision) -> f64 {
     match precision {
-        Precision::F64 => 1.3,
-        Precision::F32 => 0.6,
+        Precision::F64 => 1.2,
+        Precision::F32 => 0.5,
     }
 }
 
@@ -206,7 +206,7 @@ mod tests {
         // neuron receives 400 static E events per E spike rate, 100 plastic I events per I
         // spike rate, and makes 100 post-spike updates per spike of its own.
         let (a, d) = population_costs(&spec, &layout, Some(&[6.0, 15.0]));
-        let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * 5.4);
+        let e_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * (15.0 * PLASTIC_EVENT_NS + 6.0 * 3.4);
         let i_delivery = 1.0 + 400.0 * 6.0 * STATIC_EVENT_NS + 100.0 * 15.0 * STATIC_EVENT_NS;
         assert!(
             (d[0] - e_delivery).abs() < 1e-9 && (d[1] - i_delivery).abs() < 1e-9,
@@ -226,12 +226,12 @@ mod tests {
     #[test]
     fn post_spike_updates_cost_more_once_the_weights_outgrow_the_caches() {
         let mib = 1024.0 * 1024.0;
-        assert_eq!(post_update_ns(3.2e6), 5.4);
-        assert_eq!(post_update_ns(8.0 * mib), 5.4);
-        // Near the 10.5 ns measured at N = 20,000.
-        assert!((post_update_ns(51e6) - 10.5).abs() < 1.0, "{}", post_update_ns(51e6));
-        assert_eq!(post_update_ns(1024.0 * mib), 17.0);
-        assert_eq!(post_update_ns(1.6e9), 17.0);
+        assert_eq!(post_update_ns(3.2e6), 3.4);
+        assert_eq!(post_update_ns(8.0 * mib), 3.4);
+        // Near the 5.2 ns measured at N = 20,000.
+        assert!((post_update_ns(51e6) - 5.2).abs() < 0.6, "{}", post_update_ns(51e6));
+        assert_eq!(post_update_ns(1024.0 * mib), 6.8);
+        assert_eq!(post_update_ns(1.6e9), 6.8);
     }
 
     #[test]
