@@ -111,7 +111,17 @@ for r in $(seq 1 "$ROUNDS"); do
     --json "$OUT/ref_r${r}.json" | grep -v '^Progress'
 done
 
-# 6. Table ----------------------------------------------------------------------------------------
+# 6. Where pbn's time goes: one profiled run per precision and thread count ------------------------
+log "pbn bench --profile"
+mkdir -p "$OUT/profiles"
+for p in $PBN_PRECISIONS; do
+  for k in $PBN_THREADS; do
+    timeout "$LIMIT" "$PBN" bench --json --profile --n "$N" --threads "$k" --duration-ms "$T_MS" --precision "$p" \
+      > "$OUT/profiles/pbn_${p}_t${k}.json"
+  done
+done
+
+# 7. Table ----------------------------------------------------------------------------------------
 "$PY" - "$OUT/env.json" <<'EOF'
 import json, os, sys
 env = json.load(open(sys.argv[1]))
