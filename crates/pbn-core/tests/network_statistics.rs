@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{example, rates, simulate, spec};
-use pbn_core::{MemorySink, NetworkSpec, Phase, SimError, SimOptions, Simulation};
+use common::{build, example, rates, simulate, spec};
+use pbn_core::{MemorySink, NetworkSpec, Phase, SimError};
 
 /// Mean of a plastic block's mean-weight records over (from_ms, to_ms].
 fn mean_weight(sink: &MemorySink, k: usize, from_ms: f64, to_ms: f64) -> f64 {
@@ -68,14 +68,7 @@ fn results_are_bit_identical_for_any_thread_count() {
     }
     // Run in uneven slices (as `pbn run` does, for progress), the team prepares each slice's
     // inputs afresh and still gives the same results.
-    let mut sim = Simulation::new(
-        &s,
-        SimOptions {
-            threads: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let mut sim = build(&s, 2);
     let mut sliced = MemorySink::default();
     while !sim.is_finished() {
         sim.run_for(37.3, &mut sliced).unwrap();
@@ -217,7 +210,7 @@ fn runaway_guard_stops_the_run_and_keeps_the_recording() {
             "guard.window_ms=100",
         ],
     );
-    let mut sim = Simulation::new(&s, SimOptions::default()).unwrap();
+    let mut sim = build(&s, 1);
     let mut sink = MemorySink::default();
     match sim.run(&mut sink) {
         Err(SimError::Runaway { rate_hz, limit_hz, .. }) => assert!(rate_hz > limit_hz),
@@ -234,14 +227,7 @@ fn profiling_times_every_phase_and_changes_nothing() {
         &["n=1200", "duration_ms=300", "inputs.0.correlation=0.1"],
     );
     let (_, plain) = simulate(&s, 1);
-    let mut sim = Simulation::new(
-        &s,
-        SimOptions {
-            threads: 1,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let mut sim = build(&s, 1);
     sim.enable_profile();
     let mut sink = MemorySink::default();
     let t0 = std::time::Instant::now();
@@ -261,14 +247,7 @@ fn profiling_times_every_phase_and_changes_nothing() {
     assert!(sim.thread_profile().is_none());
     // Several threads overlap the phases: each thread's time is split by activity instead, and
     // each thread's activities tile the run (run in two slices, so the times add up).
-    let mut two = Simulation::new(
-        &s,
-        SimOptions {
-            threads: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let mut two = build(&s, 2);
     two.enable_profile();
     let mut sink2 = MemorySink::default();
     let t0 = std::time::Instant::now();

@@ -30,16 +30,21 @@ pub fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> V
         .collect()
 }
 
-/// Builds and runs `spec` to its end with `threads` threads.
-pub fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) {
-    let mut sim = Simulation::new(
+/// Builds `spec` for `threads` threads.
+pub fn build(spec: &NetworkSpec, threads: usize) -> Simulation {
+    Simulation::new(
         spec,
         SimOptions {
             threads,
             ..Default::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Builds and runs `spec` to its end with `threads` threads.
+pub fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) {
+    let mut sim = build(spec, threads);
     let mut sink = MemorySink::default();
     sim.run(&mut sink).unwrap();
     (sim, sink)
