@@ -11,7 +11,30 @@
 /// values and any split into slices. Values must be finite, with squares that do not overflow
 /// (|x| < 1e154).
 pub fn sum_and_sum_of_squares(parts: &[&[f64]]) -> (f64, f64) {
+    sum_and_sum_of_squares_guessing(parts, None).0
+}
+
+/// [`sum_and_sum_of_squares`] given a guess of the largest |x| (e.g. the previous call's on
+/// slowly changing values): one pass over the values when the guess has the same binary exponent
+/// as the true maximum, two otherwise, and the same bits either way. Also returns the true
+/// maximum, the next call's guess.
+pub fn sum_and_sum_of_squares_guessing(parts: &[&[f64]], guess: Option<f64>) -> ((f64, f64), f64) {
+    if let Some(scale) = guess.and_then(FixedPointScale::for_max) {
+        let (sum, sum_sq, max) = parts
+            .iter()
+            .map(|p| scale.partial_sums_and_max(p))
+            .fold((0, 0, 0.0f64), |(a, b, m), (c, d, x)| (a + c, b + d, m.max(x)));
+        if scale.fits(max) {
+            return (scale.to_float(sum, sum_sq), max);
+        }
+        return (sums_at(parts, max), max);
+    }
     let max = parts.iter().map(|p| max_abs(p)).fold(0.0f64, f64::max);
+    (sums_at(parts, max), max)
+}
+
+/// The second pass: (Σx, Σx²) at the scale of the true maximum `max`.
+fn sums_at(parts: &[&[f64]], max: f64) -> (f64, f64) {
     let Some(scale) = FixedPointScale::for_max(max) else {
         return (0.0, 0.0);
     };
@@ -64,17 +87,32 @@ impl FixedPointScale {
         })
     }
 
+    /// Whether this is the scale for values whose largest magnitude is `max`.
+    pub fn fits(&self, max: f64) -> bool {
+        Self::for_max(max) == Some(*self)
+    }
+
     /// (Σx, Σx²) of one slice in exact fixed point: add the results of all slices (any order,
     /// any split) and convert once with [`FixedPointScale::to_float`].
     pub fn partial_sums(&self, values: &[f64]) -> (i128, i128) {
-        simd_dispatch!(self.partial_sums_portable(values))
+        let (sum, sum_sq, _) = simd_dispatch!(self.partial_sums_portable::<false>(values));
+        (sum, sum_sq)
     }
 
-    /// Integer-exact, so every instruction set gives the same result.
+    /// [`FixedPointScale::partial_sums`] and the largest |x| in the same pass, for a scale that
+    /// was guessed: the sums are meaningful only if the scale [`fits`](Self::fits) the maximum
+    /// of all slices.
+    pub fn partial_sums_and_max(&self, values: &[f64]) -> (i128, i128, f64) {
+        simd_dispatch!(self.partial_sums_portable::<true>(values))
+    }
+
+    /// Integer-exact, so every instruction set gives the same result. Adds wrap: with a scale
+    /// that does not fit, the sums are garbage (and discarded), never a panic.
     #[inline(always)]
-    fn partial_sums_portable(&self, values: &[f64]) -> (i128, i128) {
+    fn partial_sums_portable<const MAX: bool>(&self, values: &[f64]) -> (i128, i128, f64) {
         let (scale, scale_sq) = (pow2(self.s), pow2(self.t));
         let (mut sum, mut sum_sq) = (0i128, 0i128);
+        let mut m = [0.0f64; LANES];
         // Terms below 2^50 in i64: blocks of 4096 cannot overflow. Independent partial sums per
         // lane let the loop vectorise (integer sums: the order is free).
         for block in values.chunks(4096) {
@@ -82,18 +120,22 @@ impl FixedPointScale {
             let (lanes, rest) = block.as_chunks::<LANES>();
             for x in lanes {
                 for l in 0..LANES {
-                    a[l] += to_integer(x[l] * scale);
-                    b[l] += to_integer(x[l] * x[l] * scale_sq);
+                    a[l] = a[l].wrapping_add(to_integer(x[l] * scale));
+                    b[l] = b[l].wrapping_add(to_integer(x[l] * x[l] * scale_sq));
+                    if MAX {
+                        m[l] = m[l].max(x[l].abs());
+                    }
                 }
             }
             for &x in rest {
-                a[0] += to_integer(x * scale);
-                b[0] += to_integer(x * x * scale_sq);
+                a[0] = a[0].wrapping_add(to_integer(x * scale));
+                b[0] = b[0].wrapping_add(to_integer(x * x * scale_sq));
+                m[0] = m[0].max(x.abs());
             }
             sum += a.iter().map(|&v| v as i128).sum::<i128>();
             sum_sq += b.iter().map(|&v| v as i128).sum::<i128>();
         }
-        (sum, sum_sq)
+        (sum, sum_sq, m.iter().fold(0.0f64, |acc, &x| acc.max(x)))
     }
 
     /// The float (Σx, Σx²) from the fixed-point totals.
@@ -110,7 +152,7 @@ const LANES: usize = 8;
 #[inline(always)]
 fn to_integer(y: f64) -> i64 {
     const MAGIC: f64 = 6_755_399_441_055_744.0;
-    (y + MAGIC).to_bits() as i64 - MAGIC.to_bits() as i64
+    ((y + MAGIC).to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64)
 }
 
 /// 2^k for −1000 ≤ k ≤ 1000, exact.
@@ -160,6 +202,30 @@ mod tests {
         assert!((whole.0 - neumaier(&|v| v)).abs() < 1e-12 * abs_sum, "{whole:?}");
         let sq = neumaier(&|v| v * v);
         assert!((whole.1 - sq).abs() < 1e-12 * sq, "{} vs {sq}", whole.1);
+        // A guess of the maximum gives the same bits: one pass when it has the right binary
+        // exponent (the maximum is about 0.6, so any guess in [0.5, 1)), two when it has not.
+        let true_max = values.iter().fold(0.0f64, |m, &v| m.max(v.abs()));
+        assert!((0.5..1.0).contains(&true_max));
+        for guess in [
+            None,
+            Some(true_max),
+            Some(0.5),
+            Some(0.49),
+            Some(1.0),
+            Some(1e-9),
+            Some(1e9),
+            Some(0.0),
+        ] {
+            let (sums, max) = sum_and_sum_of_squares_guessing(&[b, a], guess);
+            assert_eq!(max, true_max);
+            assert_eq!(
+                (sums.0.to_bits(), sums.1.to_bits()),
+                (whole.0.to_bits(), whole.1.to_bits()),
+                "{guess:?}"
+            );
+        }
+        let scale = FixedPointScale::for_max(true_max).unwrap();
+        assert!(scale.fits(0.5) && scale.fits(0.99) && !scale.fits(1.0) && !scale.fits(0.49));
         // Tiny and huge magnitudes scale too.
         let (s, q) = sum_and_sum_of_squares(&[&[3e-200, -1e-200]]);
         assert!((s / 2e-200 - 1.0).abs() < 1e-15 && q == 0.0); // the squares underflow f64

@@ -6,7 +6,7 @@
 use crate::connectivity::{ChunkSynapses, TARGET_BLOCK};
 use crate::layout::Source;
 use crate::neuron::{Eif, detect_spikes};
-use crate::order_free_sum::sum_and_sum_of_squares;
+use crate::order_free_sum::sum_and_sum_of_squares_guessing;
 use crate::plasticity::ScaledRule;
 use crate::spec::Precision;
 use crate::state_float::StateFloat;
@@ -361,12 +361,15 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
     &spikes[a..b]
 }
 
-/// Mean and standard deviation (unscaled) of a plastic projection's weights. The weights are
-/// read in memory order and summed order-free, so the result is the same for any chunking.
-pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64) -> (f64, f64) {
+/// Mean and standard deviation (unscaled) of a plastic projection's weights, and the largest
+/// |scaled weight|. The weights are read in memory order and summed order-free, so the result
+/// is the same for any chunking; `guess` of that largest |weight| (the previous record's) saves
+/// a pass over them when it is about right.
+pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64, guess: Option<f64>) -> ((f64, f64), f64) {
     let parts: Vec<&[f64]> = chunks.iter().map(|c| c.parts[projection].weights.as_slice()).collect();
     let n = parts.iter().map(|p| p.len()).sum();
-    mean_and_std(n, sum_and_sum_of_squares(&parts), sqrt_n)
+    let (sums, max) = sum_and_sum_of_squares_guessing(&parts, guess);
+    (mean_and_std(n, sums, sqrt_n), max)
 }
 
 /// Unscaled mean and standard deviation of `n` scaled weights from their (Σw, Σw²).

@@ -414,7 +414,7 @@ impl Simulation {
         if self.projections[projection].rule.is_none() {
             return (self.spec.projections[projection].weight, 0.0);
         }
-        block_stats(&self.chunks, projection, self.sqrt_n)
+        block_stats(&self.chunks, projection, self.sqrt_n, None).0
     }
 
     /// Every synapse of a projection: (pre id, post id, unscaled weight), post-major.

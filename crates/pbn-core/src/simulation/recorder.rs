@@ -25,6 +25,9 @@ pub(super) struct Recorder {
     pub(super) rate_counts: Vec<u64>,
     pub(super) weight_steps: u64,
     pub(super) weight_samples: Vec<Vec<SynapseRef>>,
+    /// Per plastic projection, the largest |scaled weight| at the previous record: the guess
+    /// that lets the next weight statistics read the weights once (see `order_free_sum`).
+    pub(super) weight_max: Vec<Option<f64>>,
     pub(super) neuron_steps: u64,
     pub(super) neuron_refs: Vec<(usize, usize)>,
     pub(super) v_sum: Vec<f64>,
@@ -107,6 +110,7 @@ impl Recorder {
             rate_bin_steps: steps(r.rate_bin_ms),
             rate_counts: vec![0; layout.populations.len()],
             weight_steps: steps(r.weight_interval_ms),
+            weight_max: vec![None; weight_samples.len()],
             weight_samples,
             neuron_steps: steps(r.neuron_interval_ms),
             v_sum: vec![0.0; sampled.len()],
@@ -147,7 +151,7 @@ impl Recorder {
 
     /// Hands this step's records to the sink and applies the runaway guard. `weight_stats`, when
     /// given, holds the (mean, std) of every plastic projection (in plan order) computed by the
-    /// caller; otherwise they are computed here when due.
+    /// caller (who then updates `weight_max`); otherwise they are computed here when due.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn record(
         &mut self,
@@ -205,7 +209,11 @@ impl Recorder {
                     .collect();
                 let (mean, std) = match weight_stats {
                     Some(stats) => stats[k],
-                    None => block_stats(chunks, pi, sqrt_n),
+                    None => {
+                        let (stats, max) = block_stats(chunks, pi, sqrt_n, rec.weight_max[k]);
+                        rec.weight_max[k] = Some(max);
+                        stats
+                    }
                 };
                 sink.weights(k, t, &samples, mean, std)?;
             }

@@ -3,17 +3,17 @@
 //! With K threads the calling thread (thread 0) and K − 1 scoped workers run for a whole
 //! `run_for` slice. Each thread advances a run of chunks in P1 and delivers to a run in P2 (the
 //! two runs differ so that both phases are balanced: see `partition`). A step is four phases
-//! separated by three barriers (A, B, C), plus a fifth phase and barrier (D) on steps whose
-//! records include weight statistics:
+//! separated by three barriers (A, B, C), plus a fifth phase and barrier (D) on the rare steps
+//! whose weight statistics need a second pass over the weights:
 //!
 //! | phase | thread 0 (+ serial work)                           | thread t > 0              |
 //! |-------|-----------------------------------------------------|---------------------------|
 //! | S0    | inputs and stimuli of the slice's first step        | parked at barrier A       |
 //! | P1    | advance its P1 run, post their spikes in their slots | same                      |
 //! | P2    | gather all slots, deliver + finish its P2 run, and   | same; the last thread     |
-//! |       | their largest |weight| per plastic projection if due| then prepares the next    |
-//! |       |                                                     | step's inputs             |
-//! | P3    | (if due) fixed-point weight sums of its P2 run      | same                      |
+//! |       | on record steps their weights' largest |w| and sums | then prepares the next    |
+//! |       | at the scale of the previous record's largest |w|   | step's inputs             |
+//! | P3    | (if that scale was wrong) the sums at the right one | same                      |
 //! | S2    | gather, traces, count, record, guard                | parked at barrier A       |
 //!
 //! In P1–P3 every thread writes only the chunks of its run and their slots (and, in P2, the
@@ -149,7 +149,7 @@ impl Team {
     /// # Safety
     /// Between barriers B and C only, called by thread `t` alone, and `prepare` set on one
     /// thread at most.
-    unsafe fn deliver(self, t: usize, spikes: &mut Vec<u32>, due: bool, prepare: bool) {
+    unsafe fn deliver(self, t: usize, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f64>], prepare: bool) {
         // SAFETY: as in `advance`, for the thread's P2 run; no thread writes a spike slot during
         // P2. The simulation is reached field by field: the inputs (written by the preparing
         // thread) are not read by any other thread in P2, so the delivery context leaves them
@@ -173,10 +173,21 @@ impl Team {
                 chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
                 chunk.finish(&ctx);
                 if due {
-                    let maxima = &mut *self.max_slots.0.add(k);
+                    // The first pass: the largest |weight|, and the sums too at the scale the
+                    // previous record's maximum gives (right unless a weight crossed a power
+                    // of two since then).
+                    let (maxima, sums) = (&mut *self.max_slots.0.add(k), &mut *self.sum_slots.0.add(k));
                     maxima.clear();
-                    let plastic = &(*sim).recorder.plan.plastic;
-                    maxima.extend(plastic.iter().map(|p| max_abs(&chunk.parts[p.projection].weights)));
+                    sums.clear();
+                    for (p, guess) in (*sim).recorder.plan.plastic.iter().zip(guesses) {
+                        let weights = &chunk.parts[p.projection].weights;
+                        let (sum, sum_sq, max) = match guess.and_then(FixedPointScale::for_max) {
+                            Some(scale) => scale.partial_sums_and_max(weights),
+                            None => (0, 0, max_abs(weights)),
+                        };
+                        maxima.push(max);
+                        sums.push((sum, sum_sq));
+                    }
                 }
             }
             if prepare {
@@ -197,11 +208,11 @@ impl Team {
         }
     }
 
-    /// The fixed-point scale of each recorded plastic projection, from every chunk's maxima.
+    /// The largest |weight| of each recorded plastic projection, from every chunk's maximum.
     ///
     /// # Safety
     /// After P2 and before the next step's P2 (no thread writes a max slot then).
-    unsafe fn scales(self) -> Vec<Option<FixedPointScale>> {
+    unsafe fn maxima(self) -> Vec<f64> {
         // SAFETY: the caller guarantees that the max slots are not being written.
         unsafe {
             let slots = std::slice::from_raw_parts(self.max_slots.0, self.n_chunks);
@@ -211,50 +222,74 @@ impl Team {
                     *m = m.max(x);
                 }
             }
-            max.into_iter().map(FixedPointScale::for_max).collect()
+            max
         }
     }
 
-    /// Phase P3 for thread `t`: the second pass of the weight statistics over its P2 run.
+    /// Per recorded plastic projection, the scale of a second pass over the weights if the
+    /// first pass's guess was wrong (the same answer on every thread). Updates `guesses` (each
+    /// thread keeps its own copy) to this record's maxima.
+    ///
+    /// # Safety
+    /// After P2 and before the next step's P2.
+    unsafe fn second_pass(self, guesses: &mut [Option<f64>]) -> Vec<Option<FixedPointScale>> {
+        // SAFETY: as in `maxima`.
+        unsafe {
+            self.maxima()
+                .into_iter()
+                .zip(guesses.iter_mut())
+                .map(|(max, guess)| {
+                    let guessed = guess.and_then(FixedPointScale::for_max);
+                    *guess = Some(max);
+                    FixedPointScale::for_max(max).filter(|_| !guessed.is_some_and(|g| g.fits(max)))
+                })
+                .collect()
+        }
+    }
+
+    /// Phase P3 for thread `t`: the second pass of the weight statistics over its P2 run, for
+    /// the projections in `pending`.
     ///
     /// # Safety
     /// Between barriers C and D only, called by thread `t` alone.
-    unsafe fn sum_weights(self, t: usize) {
+    unsafe fn sum_weights(self, t: usize, pending: &[Option<FixedPointScale>]) {
         // SAFETY: the caller guarantees the phase; weights are not written in it.
         unsafe {
             let s = &*self.sim.0;
-            let scales = self.scales();
             for k in s.partition.deliver[t].clone() {
                 let chunk = &*self.chunks.0.add(k);
                 let sums = &mut *self.sum_slots.0.add(k);
-                sums.clear();
-                for (p, scale) in s.recorder.plan.plastic.iter().zip(&scales) {
-                    sums.push(scale.map_or((0, 0), |sc| sc.partial_sums(&chunk.parts[p.projection].weights)));
+                for ((p, scale), sum) in s.recorder.plan.plastic.iter().zip(pending).zip(sums.iter_mut()) {
+                    if let Some(scale) = scale {
+                        *sum = scale.partial_sums(&chunk.parts[p.projection].weights);
+                    }
                 }
             }
         }
     }
 
-    /// (mean, std) of every recorded plastic projection from the slots of P3.
+    /// (mean, std) of every recorded plastic projection from the sum slots.
     ///
     /// # Safety
-    /// After barrier D, in S2.
+    /// After P2 (and P3 if it ran), in S2.
     unsafe fn weight_stats(self) -> Vec<(f64, f64)> {
         // SAFETY: in S2 no other thread runs.
         unsafe {
             let s = &*self.sim.0;
             let chunks = std::slice::from_raw_parts(self.chunks.0, self.n_chunks);
             let sums = std::slice::from_raw_parts(self.sum_slots.0, self.n_chunks);
+            let maxima = self.maxima();
             s.recorder
                 .plan
                 .plastic
                 .iter()
-                .zip(self.scales())
+                .zip(&maxima)
                 .enumerate()
-                .map(|(j, (p, scale))| {
+                .map(|(j, (p, &max))| {
                     let n = chunks.iter().map(|c| c.parts[p.projection].weights.len()).sum();
                     let (sum, sum_sq) = sums.iter().fold((0, 0), |(a, b), slot| (a + slot[j].0, b + slot[j].1));
-                    mean_and_std(n, scale.map_or((0.0, 0.0), |sc| sc.to_float(sum, sum_sq)), s.sqrt_n)
+                    let float_sums = FixedPointScale::for_max(max).map_or((0.0, 0.0), |sc| sc.to_float(sum, sum_sq));
+                    mean_and_std(n, float_sums, s.sqrt_n)
                 })
                 .collect()
         }
@@ -280,14 +315,16 @@ impl Simulation {
             sum_slots: SharedPtr(sum_slots.as_mut_ptr()),
         };
         let profiling = self.thread_profiles.is_some();
+        let first_guesses = self.recorder.weight_max.clone();
         let (result, profiles) = std::thread::scope(|scope| {
             let workers: Vec<_> = (1..parties)
                 .map(|k| {
-                    let (barrier, stop) = (&barrier, &stop);
+                    let (barrier, stop, first_guesses) = (&barrier, &stop, &first_guesses);
                     scope.spawn(move || {
                         let _poison = PoisonOnPanic(barrier);
                         let mut clock = profiling.then(ThreadClock::new);
                         let mut spikes = vec![];
+                        let mut guesses = first_guesses.clone();
                         loop {
                             barrier.wait(); // A
                             lap_thread(&mut clock, Activity::Wait);
@@ -302,13 +339,19 @@ impl Simulation {
                             // The last thread prepares the next step's inputs, if there is one.
                             let prepare = k == parties - 1 && step + 1 < target;
                             // SAFETY: phase P2, on this thread's own run; one thread prepares.
-                            unsafe { team.deliver(k, &mut spikes, due, prepare) };
+                            unsafe { team.deliver(k, &mut spikes, due, &guesses, prepare) };
                             lap_thread(&mut clock, Activity::Deliver);
                             barrier.wait(); // C
                             lap_thread(&mut clock, Activity::Wait);
-                            if due {
+                            // SAFETY: after P2; every thread reaches the same answer.
+                            let pending = if due {
+                                unsafe { team.second_pass(&mut guesses) }
+                            } else {
+                                vec![]
+                            };
+                            if pending.iter().any(Option::is_some) {
                                 // SAFETY: phase P3, on this thread's own run.
-                                unsafe { team.sum_weights(k) };
+                                unsafe { team.sum_weights(k, &pending) };
                                 lap_thread(&mut clock, Activity::Deliver);
                                 barrier.wait(); // D
                                 lap_thread(&mut clock, Activity::Wait);
@@ -320,6 +363,7 @@ impl Simulation {
             let _poison = PoisonOnPanic(&barrier);
             let mut clock = profiling.then(ThreadClock::new);
             let mut spikes = vec![];
+            let mut guesses = first_guesses.clone();
             let mut result = Ok(());
             loop {
                 // SAFETY: S0 — the workers are parked at barrier A.
@@ -337,22 +381,30 @@ impl Simulation {
                 barrier.wait(); // B
                 lap_thread(&mut clock, Activity::Wait);
                 // SAFETY: phase P2, on this thread's own run.
-                unsafe { team.deliver(0, &mut spikes, due, false) };
+                unsafe { team.deliver(0, &mut spikes, due, &guesses, false) };
                 lap_thread(&mut clock, Activity::Deliver);
                 barrier.wait(); // C
                 lap_thread(&mut clock, Activity::Wait);
                 let weight_stats = due.then(|| {
-                    // SAFETY: phase P3 on this thread's run, then (after barrier D) S2.
+                    // SAFETY: after P2: phase P3 on this thread's run if a second pass is
+                    // needed, then (after barrier D) S2.
                     unsafe {
-                        team.sum_weights(0);
-                        lap_thread(&mut clock, Activity::Deliver);
-                        barrier.wait(); // D
-                        lap_thread(&mut clock, Activity::Wait);
+                        let pending = team.second_pass(&mut guesses);
+                        if pending.iter().any(Option::is_some) {
+                            team.sum_weights(0, &pending);
+                            lap_thread(&mut clock, Activity::Deliver);
+                            barrier.wait(); // D
+                            lap_thread(&mut clock, Activity::Wait);
+                        }
                         team.weight_stats()
                     }
                 });
                 // SAFETY: S2 — the workers are parked at barrier A.
                 let s = unsafe { &mut *team.sim.0 };
+                if weight_stats.is_some() {
+                    // For later slices and the single-threaded path.
+                    s.recorder.weight_max.clone_from(&guesses);
+                }
                 std::mem::swap(&mut s.spikes, &mut spikes);
                 s.epilogue();
                 let recorded = s.after_step(sink, weight_stats.as_deref());
