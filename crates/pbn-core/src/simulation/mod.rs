@@ -99,13 +99,22 @@ pub enum SimError {
 }
 
 /// Options that do not change results.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SimOptions {
-    /// Worker threads (and chunks); results are identical for any value (0 counts as 1).
+    /// Worker threads; results are identical for any value (0 counts as 1).
     pub threads: usize,
     /// Expected firing rate (Hz) of each population, in config order (e.g. the balanced-state
     /// prediction): used only to give the threads equal work; `None` assumes 10 Hz.
     pub expected_rates_hz: Option<Vec<f64>>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            expected_rates_hz: None,
+        }
+    }
 }
 
 /// A stimulus resolved to steps.
