@@ -113,17 +113,14 @@ impl Eif {
             }
             currents => {
                 total.copy_from_slice(&currents[0][r()]);
+                for cur in &currents[1..] {
+                    for (t, c) in total.iter_mut().zip(&cur[r()]) {
+                        *t += *c;
+                    }
+                }
                 for (k, cur) in currents.iter_mut().enumerate() {
                     let dk = d(k);
-                    let cur = &mut cur[r()];
-                    if k > 0 {
-                        for (t, c) in total.iter_mut().zip(cur.iter()) {
-                            *t += *c;
-                        }
-                    }
-                    for c in cur {
-                        *c *= dk;
-                    }
+                    cur[r()].iter_mut().for_each(|c| *c *= dk);
                 }
                 self.update(v, stimulus, |l| total[l]);
             }

@@ -35,13 +35,21 @@ use crate::rng::{Purpose, stream};
 use crate::spec::{NetworkSpec, SpecErrors};
 
 /// What every chunk reads during a step, borrowed field by field (so the chunks stay mutable).
+/// `step_context!(delivery: sim)` leaves the step's inputs out: the delivery phase does not read
+/// them, and a team thread may be preparing the next step's meanwhile.
 macro_rules! step_context {
     ($sim:expr) => {
+        step_context!(@ $sim, &$sim.stimulus, &$sim.input_spikes)
+    };
+    (delivery: $sim:expr) => {
+        step_context!(@ $sim, &[], &[])
+    };
+    (@ $sim:expr, $stimulus:expr, $input_spikes:expr) => {
         StepContext {
             projections: &$sim.projections,
             eif: &$sim.eif,
-            stimulus: &$sim.stimulus,
-            input_spikes: &$sim.input_spikes,
+            stimulus: $stimulus,
+            input_spikes: $input_spikes,
             current_decay: &$sim.current_decay,
             pop_ranges: &$sim.pop_ranges,
         }

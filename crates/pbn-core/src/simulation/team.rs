@@ -160,14 +160,7 @@ impl Team {
                 spikes.extend_from_slice(&*self.spike_slots.0.add(k));
             }
             let sim = self.sim.0;
-            let ctx = StepContext {
-                projections: &(*sim).projections,
-                eif: &(*sim).eif,
-                stimulus: &[],
-                input_spikes: &[],
-                current_decay: &(*sim).current_decay,
-                pop_ranges: &(*sim).pop_ranges,
-            };
+            let ctx = step_context!(delivery: (*sim));
             for k in (&(*sim).partition.deliver)[t].clone() {
                 let chunk = &mut *self.chunks.0.add(k);
                 chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
