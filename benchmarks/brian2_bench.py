@@ -9,7 +9,7 @@ generation, compilation and synapse creation; `last_run_time_s` is Brian2's own 
 without OpenMP, omp_get_wtime wall time with OpenMP); `binary_s` is the whole binary (includes
 synapse creation and writing results); `compile_s` the make step.
 
-The step order reproduces MODEL.md §2.7 exactly:
+The step order reproduces docs/model.md §2.7 exactly:
   before_groups  X spikes of this step kick I_x (X pathway moved from the 'synapses' slot),
   groups         Euler update of V only (currents are parameters here),
   thresholds     V >= V_th,
@@ -18,7 +18,7 @@ The step order reproduces MODEL.md §2.7 exactly:
   resets         V = V_re, x += 1,
   end            Euler decays I_b -= dt I_b / tau_b, x -= dt x / tau_STDP.
 so a recurrent kick decays once before its first use and an X kick is used in the step it arrives,
-as in the reference code. External spikes are generated in NumPy (MODEL.md §2.5) and fed through a
+as in the reference code. External spikes are generated in NumPy (docs/model.md §2.5) and fed through a
 SpikeGeneratorGroup; a spike at time t is delivered at reference step i = ceil(t/dt) (t in
 (t_{i-1}, t_i]), i.e. emitted by the generator one Brian2 step earlier. A neuron's second spike in
 the same 0.1 ms bin (Brian2 allows one) is dropped; the count is reported (~0.05% of X spikes).
@@ -108,7 +108,7 @@ def main():
     S_ex = static(X, E, C.J["ex"], C.TAU_X, "Ix", "ex")
     S_ix = static(X, I, C.J["ix"], C.TAU_X, "Ix", "ix")
     for s in (S_ex, S_ix):
-        s.pre.when = "before_groups"   # X spikes of step i act on V at step i (MODEL.md §2.7 step 1)
+        s.pre.when = "before_groups"   # X spikes of step i act on V at step i (docs/model.md §2.7 step 1)
 
     # iSTDP on I->E: weights w are scaled (j / sqrt N); eta_n = eta / (j_norm / sqrt N).
     eta_n = C.ETA / (C.J_NORM_EI / sn)

@@ -1,10 +1,10 @@
 """Shared parameters and helpers for the pbn / Brian2 / reference benchmark.
 
 The benchmark network is the one `pbn bench` runs (examples/istdp_i_to_e.toml with input
-correlation c = 0.1): MODEL.md §2 defaults, EIF neurons, exponential currents with jump J/tau,
+correlation c = 0.1): docs/model.md §2 defaults, EIF neurons, exponential currents with jump J/tau,
 forward Euler with dt = 0.1 ms, an external layer of 0.2 N Poisson trains at 10 Hz with
 correlation c (mother process thinned with probability c, Gaussian jitter 5 ms), and
-homeostatic iSTDP on I->E (MODEL.md R6). Weights are unscaled j; simulated weights are j/sqrt(N).
+homeostatic iSTDP on I->E (docs/plasticity.md R6). Weights are unscaled j; simulated weights are j/sqrt(N).
 """
 
 import json
@@ -15,7 +15,7 @@ import subprocess
 
 import numpy as np
 
-# --- MODEL.md §2 defaults (units: mV, ms, mV/ms; C_m = 1) -----------------------------------------
+# --- docs/model.md §2 defaults (units: mV, ms, mV/ms; C_m = 1) -----------------------------------------
 FRAC_E = 0.8
 FRAC_X = 0.2
 P = 0.1
@@ -33,7 +33,7 @@ RATE_X_HZ = 10.0
 CORRELATION = 0.1
 TAU_JITTER_MS = 5.0
 
-# --- iSTDP on I->E (MODEL.md R6) -------------------------------------------------------------------
+# --- iSTDP on I->E (docs/plasticity.md R6) -------------------------------------------------------------------
 ETA = 1e-3            # code units (the reference code's eta)
 J_NORM_EI = -200.0    # normalising weight ĵ_norm (unscaled, sign of the synapse)
 RHO_E_HZ = 10.0       # target E rate
@@ -50,7 +50,7 @@ def sizes(n):
 
 
 def correlated_poisson(nx, duration_ms, rate_hz, c, tau_jitter_ms, rng):
-    """External spikes as MODEL.md §2.5 (mother process, thinning, jitter); c = 0 -> independent.
+    """External spikes as docs/model.md §2.5 (mother process, thinning, jitter); c = 0 -> independent.
 
     Returns (times_ms, ids) sorted by time, times in (0, T)."""
     rx = rate_hz * 1e-3  # kHz

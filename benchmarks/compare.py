@@ -172,7 +172,7 @@ def profile_section(profiles, med, brian, ref):
             f"{min(need_brian, need_ref):.4f} s/s the 20×/200× targets need, while pbn is at {pbn_best:.4f}: the "
             f"remaining {pbn_best / min(need_brian, need_ref):.1f}× is not closable here by engineering the same "
             "model. Less work per simulated second (a longer dt, an approximate exponential) would change the "
-            "model, which MODEL.md does not allow.")
+            "model defined in docs/model.md (§2.3, §2.7), which is not allowed.")
     L.append("")
     return L
 
@@ -300,7 +300,7 @@ def main():
         md = [
             "# Benchmark results: pbn vs Brian2 (C++ standalone) vs the reference package",
             "",
-            f"Written by `benchmarks/run_all.sh` (`compare.py`) on {m['date']}. Network: `pbn bench`'s — MODEL.md §2 "
+            f"Written by `benchmarks/run_all.sh` (`compare.py`) on {m['date']}. Network: `pbn bench`'s — docs/model.md §2 "
             "defaults, N = 5000, EIF, exponential currents, dt = 0.1 ms, forward Euler, X layer 1000 × 10 Hz with "
             "c = 0.1, iSTDP on I→E (η = 1e-3, ĵ_norm = −200, ρ_e = 10 Hz, τ_STDP = 200 ms). See README.md for what "
             "each number measures.",
@@ -354,8 +354,8 @@ def main():
             "## Notes",
             "",
             "* Input: all three use correlated input (c = 0.1). Brian2 gets it pre-generated in NumPy "
-            "(MODEL.md §2.5 algorithm, `common.py`) through a SpikeGeneratorGroup; pbn and the reference "
-            "generate their own. Brian2's step order is made to match MODEL.md §2.7 (see README.md).",
+            "(docs/model.md §2.5 algorithm, `common.py`) through a SpikeGeneratorGroup; pbn and the reference "
+            "generate their own. Brian2's step order is made to match docs/model.md §2.7 (see README.md).",
             "* The reference's mean I→E weight drift over 2 s has come out slightly larger than pbn's and Brian2's "
             "in every run so far (about 3.15 vs 3.06 ± 0.05 from −150). "
             "That is within the tolerance above. With c = 0 the drifts agreed to 0.01 (reference −146.79 and −146.76, "

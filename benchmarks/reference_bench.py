@@ -7,11 +7,11 @@ The 0.0.6 wheel's `__init__.py` reads a VERSION file that the wheel does not shi
 (importlib, from the installed site-packages path) and calls the public methods
 `PlasticNeuralNetwork(N, T, ...)`, `.connectivity(...)`, `.ffwd_spikes(...)`, `.simulate(...)`.
 
-Parameter mapping: all MODEL.md §2 values are the package defaults. The package hard-codes the
-I->E normalising weight ĵ_norm = -150 (MODEL.md §3.6 item 5) while the benchmark uses -200; the
+Parameter mapping: all docs/model.md §2 values are the package defaults. The package hard-codes the
+I->E normalising weight ĵ_norm = -150 (docs/plasticity.md §3.6 item 5) while the benchmark uses -200; the
 rule only depends on eta/ĵ_norm, so passing eta_ei = 1e-3 * 150/200 = 7.5e-4 gives exactly the
 benchmark's rule. rho_ei = 0.010 kHz (10 Hz), tauSTDP = 200 ms (package defaults). Known
-deviations of the package (MODEL.md §3.6): external neuron 0 never fires (999 of 1000 active),
+deviations of the package (docs/plasticity.md §3.6): external neuron 0 never fires (999 of 1000 active),
 the first I neuron's kicks are filtered as excitatory, the last spike is dropped; all are far below
 the noise of the rate comparison. Timing: `simulate_s` is the wall time of `.simulate()` (its
 time-step loop, which also records currents/weights every step, as the package always does).

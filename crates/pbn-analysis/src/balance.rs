@@ -1,4 +1,4 @@
-//! Input balance (MODEL.md §4.2): mean synaptic current from each source onto each population, and their sum.
+//! Input balance (docs/theory.md §4.2): mean synaptic current from each source onto each population, and their sum.
 //!
 //! Inputs are the block-averaged currents (mV/ms) of sampled neurons, one row per averaging block, one
 //! column per sampled neuron. The balanced state shows E + X ≈ −I, each O(√N), with an O(1) sum.

@@ -1,4 +1,4 @@
-//! Convergence time of a weight trace by a derivative criterion (MODEL.md §5).
+//! Convergence time of a weight trace by a derivative criterion (docs/analysis.md §5).
 //!
 //! The trace m(t) is smoothed by a centred moving average over `smooth_ms` (shrinking at the ends),
 //! differentiated by central differences (one-sided at the ends), and the convergence time is the

@@ -1,10 +1,10 @@
-//! Spike-count matrix over counting windows (MODEL.md §5).
+//! Spike-count matrix over counting windows (docs/analysis.md §5).
 
 /// Spike counts n[w, j] of `neurons` neurons in `windows` consecutive windows of `window_ms`.
 ///
 /// Window w is (from + w·T_win, from + (w+1)·T_win]; the windows tile (from, from + W·T_win] with
 /// W = ⌊(to − from)/T_win⌋, so a last partial window is dropped (the reference's histogram dropped
-/// the last *full* window, MODEL.md §3.6 item 8). Stored neuron-major (column-major as a W×N
+/// the last *full* window, docs/plasticity.md §3.6 item 8). Stored neuron-major (column-major as a W×N
 /// matrix): neuron j's counts are `data[j·W .. (j+1)·W]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CountMatrix {

@@ -1,4 +1,4 @@
-//! Spike-count covariances and correlations (MODEL.md §4.3, §5).
+//! Spike-count covariances and correlations (docs/theory.md §4.3, docs/analysis.md §5).
 //!
 //! C_jk = Σ_w (n_wj − n̄_j)(n_wk − n̄_k) / (W − 1) (unbiased, divisor W − 1) over the W counting windows
 //! of a [`CountMatrix`]; R_jk = C_jk / √(C_jj C_kk), NaN when either neuron is silent (zero variance) —
@@ -10,7 +10,7 @@
 //! (`pbn analyze --full`), which then receives every row in order.
 //!
 //! Population-block means exclude the diagonal: a–a blocks average the N_a(N_a − 1)/2 distinct pairs,
-//! a–b blocks all N_a·N_b pairs. The reference MATLAB estimator (MODEL.md §3.6 item 10) averages the
+//! a–b blocks all N_a·N_b pairs. The reference MATLAB estimator (docs/plasticity.md §3.6 item 10) averages the
 //! entries with row ≤ column of the a–a block, i.e. *including* the N_a variances (and correlations 1);
 //! it is reported beside the unbiased one as `*_matlab` for figure matching.
 
@@ -75,7 +75,7 @@ pub struct BlockCov {
     pub mean_corr: f64,
     /// Pairs with finite correlation.
     pub corr_pairs: u64,
-    /// The reference's diagonal-included mean covariance (a = b only; MODEL.md §3.6 item 10).
+    /// The reference's diagonal-included mean covariance (a = b only; docs/plasticity.md §3.6 item 10).
     pub mean_cov_matlab: Option<f64>,
     /// The reference's diagonal-included mean correlation (a = b only).
     pub mean_corr_matlab: Option<f64>,

@@ -1,4 +1,4 @@
-//! Two-sample Kolmogorov–Smirnov test (stationarity of weight distributions, MODEL.md §5).
+//! Two-sample Kolmogorov–Smirnov test (stationarity of weight distributions, docs/analysis.md §5).
 
 use serde::Serialize;
 

@@ -1,11 +1,12 @@
-//! Spike-train and weight statistics: the quantities the mean-field theory predicts (MODEL.md §4, §5).
+//! Spike-train and weight statistics: the quantities the mean-field theory predicts (docs/theory.md §4),
+//! measured as docs/analysis.md §5 describes.
 //!
 //! Every statistic is a function of plain arrays — spike times (ms), neuron ids, neuron counts, weight
 //! samples — so it serves simulator output and outside data alike. [`run`] maps a pbn run directory
 //! ([`pbn_rundir::RunData`]) onto these functions and assembles the [`Analysis`] that `pbn analyze`
 //! writes as `analysis.json`.
 //!
-//! Units: times in ms, rates reported in Hz (kHz inside rate–weight products, as in MODEL.md §1),
+//! Units: times in ms, rates reported in Hz (kHz inside rate–weight products, as in docs/model.md §1),
 //! spike counts per counting window, unscaled weights j (= √N·J), currents in mV/ms.
 //!
 //! | module | concept |
@@ -19,8 +20,8 @@
 //! | [`fit`] | least-squares line and Pearson correlation |
 //! | [`convergence`] | convergence time of a weight trace (derivative criterion) |
 //! | [`weights`] | statistics of plastic blocks over time |
-//! | [`rate_weight`] | rate–weight covariance and the balance correction D (§4.7) |
-//! | [`balance`] | mean E/I/X input currents onto each population (§4.2) |
+//! | [`rate_weight`] | rate–weight covariance and the balance correction D (docs/theory.md §4.7) |
+//! | [`balance`] | mean E/I/X input currents onto each population (docs/theory.md §4.2) |
 //! | [`run`] | the run-directory layer and the [`Analysis`] report |
 
 pub mod balance;

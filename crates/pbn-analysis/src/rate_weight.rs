@@ -1,4 +1,4 @@
-//! Rate–weight covariance and the balance correction D (MODEL.md §4.7).
+//! Rate–weight covariance and the balance correction D (docs/theory.md §4.7).
 //!
 //! For the synapses s of one block (unscaled weight j_s, presynaptic neuron k_s with rate r_k in kHz):
 //! ⟨j r⟩ = mean_s j_s r_{k_s}, ⟨j⟩⟨r⟩ = (mean_s j_s)(mean_s r_{k_s}), and

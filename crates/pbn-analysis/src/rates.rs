@@ -1,4 +1,4 @@
-//! Firing rates (MODEL.md §5): per neuron, per population, and time-resolved.
+//! Firing rates (docs/analysis.md §5): per neuron, per population, and time-resolved.
 
 use serde::Serialize;
 

@@ -47,7 +47,7 @@ pub struct AnalyzeOptions {
     /// Maximum number of time-resolved rate bins.
     pub max_rate_bins: usize,
     /// Report the reference's diagonal-included estimator as the first population's (E–E) mean
-    /// covariance and correlation (MODEL.md §3.6 item 10); both are always in the JSON.
+    /// covariance and correlation (docs/plasticity.md §3.6 item 10); both are always in the JSON.
     pub matlab_diagonal: bool,
     /// Write the full N×N covariance matrix here (.npy, float64, row-major).
     pub full_covariance: Option<PathBuf>,
@@ -320,7 +320,7 @@ fn covariance_report(
             b.mean_cov = b.mean_cov_matlab.unwrap_or(b.mean_cov);
             b.mean_corr = b.mean_corr_matlab.unwrap_or(b.mean_corr);
         }
-        "matlab: diagonal included in the first population's block (MODEL.md §3.6 item 10); other blocks unbiased"
+        "matlab: diagonal included in the first population's block (docs/plasticity.md §3.6 item 10); other blocks unbiased"
     } else {
         "unbiased: diagonal excluded"
     };

@@ -1,4 +1,4 @@
-//! Statistics of a plastic block's weights over time (MODEL.md §5): mean/SD traces, distributions of the
+//! Statistics of a plastic block's weights over time (docs/analysis.md §5): mean/SD traces, distributions of the
 //! sampled synapses at chosen times, a KS stationarity test between two times, and the convergence time.
 
 use pbn_rundir::Matrix;

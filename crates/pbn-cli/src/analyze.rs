@@ -1,4 +1,4 @@
-//! `pbn analyze`: statistics of a run directory (MODEL.md §5), written to `analysis.json`.
+//! `pbn analyze`: statistics of a run directory (docs/analysis.md §5), written to `analysis.json`.
 //!
 //! Thin: options in, `pbn_analysis::analyze_run`, table out. The science is in `pbn-analysis`.
 
@@ -30,7 +30,7 @@ pub struct AnalyzeArgs {
     /// Also write the full N×N count-covariance matrix (float64, row-major) as analysis_count_covariance.npy.
     #[arg(long)]
     full: bool,
-    /// Report the reference MATLAB E–E estimator (diagonal included, MODEL.md §3.6 item 10) as the mean.
+    /// Report the reference MATLAB E–E estimator (diagonal included, docs/plasticity.md §3.6 item 10) as the mean.
     #[arg(long)]
     matlab_diagonal: bool,
     /// Do not print the table.

@@ -9,6 +9,8 @@ mod config;
 mod plot;
 mod progress;
 mod run;
+mod signals;
+mod study;
 mod theory;
 
 use std::path::PathBuf;
@@ -49,6 +51,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Benchmark the engine: wall seconds per simulated second.
     Bench(bench::BenchArgs),
+    /// The paper's studies: run matrices with theory, judged claims and reports.
+    #[command(subcommand)]
+    Study(study::StudyCommand),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         Command::Theory(args) => theory::theory(args),
         Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Study(command) => study::study(command),
     };
     match result {
         Ok(code) => code,

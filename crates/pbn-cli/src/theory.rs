@@ -34,11 +34,11 @@ pub struct TheoryArgs {
     /// Keep the O(1/N) covariance terms (leading order drops them).
     #[arg(long)]
     finite_n: bool,
-    /// Empirical correction D per population (weight·kHz), comma-separated (MODEL.md §4.7).
+    /// Empirical correction D per population (weight·kHz), comma-separated (docs/theory.md §4.7).
     #[arg(long, value_delimiter = ',', value_name = "D1,D2,...")]
     correction: Option<Vec<f64>>,
     /// Take D from a run directory instead: D_a = Σ_b p_ab q_b Cov(j_ab, r_b) measured from its
-    /// final plastic weights and second-half rates (the authors' recipe for the manifold, §4.7).
+    /// final plastic weights and second-half rates (the authors' recipe for the manifold, docs/theory.md §4.7).
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "correction")]
     correction_from: Option<PathBuf>,
     /// Integrate the mean-weight ODE for this long (ms) from the config's weights.

@@ -175,7 +175,7 @@ fn theory_reads_the_simulator_config_and_writes_json_and_time_courses() {
 
 #[test]
 fn theory_sweeps_a_parameter() {
-    // Kohonen β table (MODEL.md §4.5.1): β = 2 → j_ee* = 3.0000, β = 4 → 6.5548.
+    // Kohonen β table (docs/theory.md §4.5.1): β = 2 → j_ee* = 3.0000, β = 4 → 6.5548.
     let o = pbn(&[
         "theory",
         &example("kohonen.toml"),

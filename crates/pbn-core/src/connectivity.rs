@@ -1,4 +1,4 @@
-//! Random sparse connectivity and its storage (MODEL.md §2.2, DESIGN.md "Engine principles").
+//! Random sparse connectivity and its storage (docs/model.md §2.2, docs/engine.md §7.2).
 //!
 //! Connections are drawn per presynaptic neuron from that neuron's own random stream (Bernoulli
 //! trials by geometric skipping), so the network does not depend on how many threads build it.

@@ -1,4 +1,4 @@
-//! External Poisson layers (MODEL.md §2.5), generated chunk by chunk in time so that long runs
+//! External Poisson layers (docs/model.md §2.5), generated chunk by chunk in time so that long runs
 //! never hold the whole input in memory.
 //!
 //! * Uncorrelated (c = 0): per chunk of length L, a Poisson(N_x r_x L) number of spikes with

@@ -1,4 +1,4 @@
-//! Exponential integrate-and-fire neurons (MODEL.md §2.3) and the exp they need.
+//! Exponential integrate-and-fire neurons (docs/model.md §2.3) and the exp they need.
 
 use std::ops::Range;
 
@@ -147,7 +147,7 @@ impl Eif {
     }
 }
 
-/// Spike detection (MODEL.md §2.7 step 3): appends `first_id + l` to `spikes` for every `l` with
+/// Spike detection (docs/model.md §2.7 step 3): appends `first_id + l` to `spikes` for every `l` with
 /// `v[l] ≥ v_th`, in order, and returns the id of the first NaN voltage, if any.
 pub fn detect_spikes<F: StateFloat>(v: &[F], v_th: f64, first_id: usize, spikes: &mut Vec<u32>) -> Option<usize> {
     simd_dispatch!(detect_spikes_portable(v, v_th, first_id, spikes))

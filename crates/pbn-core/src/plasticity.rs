@@ -1,14 +1,15 @@
-//! The one plasticity representation (MODEL.md §3.2, DESIGN.md "PlasticityRule").
+//! The one plasticity representation (docs/plasticity.md §3.2, docs/engine.md §7.6).
 //!
 //! For a synapse with unscaled weight j, presynaptic neuron k and postsynaptic neuron j':
 //!
 //! * when k spikes: Δj = rate · w_pre(j) · (c_pre + b_pre · x_post^p_pre)
 //! * when j' spikes: Δj = rate · w_post(j) · (c_post + b_post · x_pre^p_post)
 //!
-//! with traces x as in §3.1 (seen *before* this step's increments), then j is clipped to
-//! [j_min, j_max] if bounds are given. Within a step the pre update is applied first and the post
-//! update sees its result (§2.7). Every named rule of §3.3 is a constructor of this form, so the
-//! simulator, the theory and the docs all read the same coefficients.
+//! with traces x as in docs/plasticity.md §3.1 (seen *before* this step's increments), then j is
+//! clipped to [j_min, j_max] if bounds are given. Within a step the pre update is applied first and
+//! the post update sees its result (docs/model.md §2.7). Every named rule of docs/plasticity.md §3.3
+//! is a constructor of this form, so the simulator, the theory and the docs all read the same
+//! coefficients.
 
 use crate::spec::{PlasticitySpec, SpikeTermSpec, WeightFactorSpec};
 
@@ -65,7 +66,7 @@ impl SpikeTerm {
 pub struct PlasticityRule {
     /// Rule name, for reports.
     pub name: &'static str,
-    /// Overall rate (per spike), including the √N factor of rules that scale with N (§3.5).
+    /// Overall rate (per spike), including the √N factor of rules that scale with N (docs/plasticity.md §3.5).
     pub rate: f64,
     /// Applied when the presynaptic neuron spikes (reads the postsynaptic trace).
     pub on_pre: SpikeTerm,
@@ -81,7 +82,7 @@ pub struct PlasticityRule {
 
 impl PlasticityRule {
     /// Builds the rule a config describes, for a network of `n` neurons (√N enters the rate of
-    /// rules that are additive in scaled weights, §3.5).
+    /// rules that are additive in scaled weights, docs/plasticity.md §3.5).
     pub fn from_spec(spec: &PlasticitySpec, n: u64) -> Self {
         use WeightFactor::{J, One};
         let sqrt_n = (n as f64).sqrt();
@@ -289,7 +290,7 @@ mod tests {
 
     #[test]
     fn named_rules_match_the_reference_per_spike_updates() {
-        // MODEL.md §3.3 in scaled weights, N = 400 (√N = 20).
+        // docs/plasticity.md §3.3 in scaled weights, N = 400 (√N = 20).
         let n = 400;
         let s = 20.0;
         let (w, x) = (1.5 / s, 0.7);

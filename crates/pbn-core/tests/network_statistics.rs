@@ -1,4 +1,4 @@
-//! Whole-network behaviour against MODEL.md §8 (fixed seeds, stated tolerances).
+//! Whole-network behaviour against docs/validation.md §8 (fixed seeds, stated tolerances).
 
 mod common;
 
@@ -114,7 +114,7 @@ fn networks_beyond_one_target_block_are_bit_identical_for_any_thread_count() {
 
 #[test]
 fn istdp_on_i_to_e_drives_the_e_rate_to_its_target() {
-    // MODEL.md §4.5.5 [SIM]: N = 2000, η = 0.01, τ = 200 ms, ρ_e = 10 Hz, from j_ei = −250.
+    // docs/theory.md §4.5.5 [SIM]: N = 2000, η = 0.01, τ = 200 ms, ρ_e = 10 Hz, from j_ei = −250.
     // E rate over the last 15 s within 0.5 Hz of 10 Hz.
     let s = spec(
         "istdp_i_to_e.toml",
@@ -138,7 +138,7 @@ fn istdp_on_i_to_e_drives_the_e_rate_to_its_target() {
 
 #[test]
 fn kohonen_mean_weight_matches_beta_tau_rate() {
-    // MODEL.md §4.5.1 [SIM]: j_ei = −100, β = 2, τ = 200 ms, η = 0.01, N = 2000, from j_ee = 2:
+    // docs/theory.md §4.5.1 [SIM]: j_ei = −100, β = 2, τ = 200 ms, η = 0.01, N = 2000, from j_ee = 2:
     // the stationary mean weight satisfies j_ee = β τ r̄_e(measured) within 5 %.
     let s = spec(
         "kohonen.toml",
@@ -153,7 +153,7 @@ fn kohonen_mean_weight_matches_beta_tau_rate() {
 
 #[test]
 fn soft_hebbian_weights_approach_j_max() {
-    // MODEL.md §4.5.2: every synapse relaxes to j_max = 30 at its own rate η τ r_pre r_post. With
+    // docs/theory.md §4.5.2: every synapse relaxes to j_max = 30 at its own rate η τ r_pre r_post. With
     // the broad rate distribution of a balanced network the *mean* weight approaches 30 slowly
     // (synapses between near-silent cells hardly move), so test (a) a monotone rise of the mean
     // toward 30, never beyond, and (b) synapses between cells firing ≥ 20 Hz (relaxation time

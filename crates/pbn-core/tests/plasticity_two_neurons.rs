@@ -1,8 +1,9 @@
 //! Every rule on two neurons: a presynaptic neuron A and a postsynaptic neuron B, driven by
 //! constant stimuli chosen by hand so that they fire regular trains at different rates (and, in
 //! one case, in the same steps). The engine's final weight must equal the closed-form result of
-//! applying MODEL.md §3.3's per-spike updates in unscaled units to the recorded trains, with each
-//! trace written out as its explicit sum x(t_i) = Σ_{t_s < t_i} (1 − dt/τ)^{i − s} (§3.1, §2.7).
+//! applying the per-spike updates of docs/plasticity.md §3.3 in unscaled units to the recorded
+//! trains, with each trace written out as its explicit sum x(t_i) = Σ_{t_s < t_i} (1 − dt/τ)^{i − s}
+//! (docs/plasticity.md §3.1, docs/model.md §2.7).
 
 use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
 
@@ -235,7 +236,7 @@ fn istdp_inhibitory_to_excitatory() {
 #[test]
 fn generic_rule_with_soft_cap_and_same_step_spikes() {
     // Identical neurons with identical drive spike in the same steps (at least at first), so the
-    // pre update and then the post update apply within one step (MODEL.md §2.7).
+    // pre update and then the post update apply within one step (docs/model.md §2.7).
     let (eta, cap, tau, j0) = (2e-3, 70.0, 50.0, 0.5);
     let rule = format!(
         "rule = \"generic\", eta = {eta}, tau_ms = {tau}, on_pre = {{ weight = \"j\", trace = -1.0 }}, on_post = {{ weight = \"cap_minus_j\", cap = {cap}, trace = 1.0, constant = 0.1 }}"

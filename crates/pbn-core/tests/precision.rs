@@ -37,7 +37,7 @@ fn f32_state_gives_the_f64_rates_of_the_default_network() {
 
 #[test]
 fn f32_and_f64_istdp_weight_trajectories_agree() {
-    // MODEL.md §4.5.5 setting (N = 2000, η = 0.01, from j_ei = −250), 20 s, mean j_ei every 1 s.
+    // docs/theory.md §4.5.5 setting (N = 2000, η = 0.01, from j_ei = −250), 20 s, mean j_ei every 1 s.
     // Measured: inhibition weakens by 89 (−235 → −146) and the trajectories differ by at most
     // 0.45 (seed 1; 0.73 for seed 2), while two f64 networks with different seeds differ by up
     // to 1.8. Tolerance: 1 % of the change.

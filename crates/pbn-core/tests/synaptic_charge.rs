@@ -1,4 +1,4 @@
-//! MODEL.md §2.4/§2.7: one presynaptic spike injects the charge J·(1 − dt/τ) into the
+//! docs/model.md §2.4/§2.7: one presynaptic spike injects the charge J·(1 − dt/τ) into the
 //! postsynaptic current (the kick decays once before it is first used), with J = j/√N.
 
 use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};

@@ -24,11 +24,13 @@
 //! Arrays are streamed while the run goes, into `NAME.part` files that are renamed to their
 //! final names when the run ends (normally or not), so a stopped run leaves a valid directory.
 
+mod execute;
 mod meta;
 mod npy_stream;
 mod reader;
 mod run_directory;
 
+pub use execute::{ExecuteOptions, RunSummary, execute};
 pub use meta::describe_run;
 pub use npy_stream::{NpyStream, write_array};
 pub use reader::{FinalWeights, Matrix, NeuronSeries, Population, ReadError, RunData, WeightSeries};

@@ -1,8 +1,8 @@
-//! Balanced-state rates (MODEL.md §4.1) and the input balance diagnostic (§4.2).
+//! Balanced-state rates (docs/theory.md §4.1) and the input balance diagnostic (docs/theory.md §4.2).
 //!
 //! At leading order in 1/√N the mean input √N (W r + ξ) must stay O(1), so W r + ξ = 0 and
-//! r = −W⁻¹ ξ with ξ = W_x r_x + s + D (inputs, constant stimuli §2.6a, empirical correction
-//! §4.7). A positive solution needs W non-singular and every component of −W⁻¹ξ positive.
+//! r = −W⁻¹ ξ with ξ = W_x r_x + s + D (inputs, constant stimuli docs/model.md §2.6a, empirical correction
+//! docs/theory.md §4.7). A positive solution needs W non-singular and every component of −W⁻¹ξ positive.
 
 use crate::error::{Compatibility, TheoryError};
 use crate::linalg::{self, Matrix};
@@ -47,8 +47,8 @@ pub fn initial_rates_hz(spec: &pbn_core::NetworkSpec) -> Option<Vec<f64>> {
     Some(r.iter().map(|x| x * 1e3).collect())
 }
 
-/// The compatibility conditions uᵀξ = 0 of a singular W, one per left null vector u (MODEL.md
-/// §4.8: with E1 and E2 sharing outgoing weights, the E1 and E2 rows must agree).
+/// The compatibility conditions uᵀξ = 0 of a singular W, one per left null vector u
+/// (docs/theory.md §4.8: with E1 and E2 sharing outgoing weights, the E1 and E2 rows must agree).
 pub fn compatibility(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Compatibility> {
     let scale = drive.iter().map(|x| x.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     linalg::left_null_space(w, linalg::SINGULAR_RCOND.sqrt())
@@ -81,7 +81,7 @@ pub struct Condition {
 }
 
 /// The balance conditions that can be stated in general: det W ≠ 0 and each r_a > 0; for two
-/// populations also the closed forms of §4.1 (Δ > 0 and both numerators positive, which for an
+/// populations also the closed forms of docs/theory.md §4.1 (Δ > 0 and both numerators positive, which for an
 /// E/I pair reads ξ_E/ξ_I > W_EI/W_II > W_EE/W_IE).
 pub fn conditions(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Condition> {
     let mut out = Vec::new();
@@ -126,7 +126,7 @@ pub fn conditions(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Condition> {
     out
 }
 
-/// Mean input current onto one population split by source (MODEL.md §4.2), mV/ms.
+/// Mean input current onto one population split by source (docs/theory.md §4.2), mV/ms.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CurrentBreakdown {
     /// Postsynaptic population.
@@ -137,7 +137,7 @@ pub struct CurrentBreakdown {
     pub total: f64,
 }
 
-/// Mean currents by source at the given rates (kHz): each part is O(√N), the sum O(1) (§4.2).
+/// Mean currents by source at the given rates (kHz): each part is O(√N), the sum O(1) (docs/theory.md §4.2).
 pub fn currents(model: &Model, w: &Matrix, rates: &[f64]) -> Vec<CurrentBreakdown> {
     let s = model.sqrt_n();
     (0..model.k())
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn default_network_rates() {
-        // MODEL.md §8.A.1: r = (5.82353, 15.88235) Hz = (9.9/17, 27/17)·r_x.
+        // docs/validation.md §8.A.1: r = (5.82353, 15.88235) Hz = (9.9/17, 27/17)·r_x.
         let m = Model::new(&NetworkSpec::default(), 0.0).unwrap();
         let r = rates(&m, &[]).unwrap();
         assert!(rel(r[0] * 1e3, 99.0 / 17.0) < 1e-12, "r_e = {}", r[0] * 1e3);

@@ -1,4 +1,4 @@
-//! Empirical finite-N correction of the balance equations (MODEL.md §4.1, §4.7).
+//! Empirical finite-N correction of the balance equations (docs/theory.md §4.1, §4.7).
 //!
 //! The authors replace W r + W_x r_x = 0 by r = −W⁻¹(W_x r_x + D), with D measured in a
 //! simulation as D = (R_sim − R_mf)/√N: R_sim is the time-averaged total synaptic input

@@ -1,5 +1,5 @@
-//! Spike-count covariances and correlations (MODEL.md §4.3) and the covariance term Γ of the
-//! weight drift (§4.4).
+//! Spike-count covariances and correlations (docs/theory.md §4.3) and the covariance term Γ of the
+//! weight drift (docs/theory.md §4.4).
 //!
 //! In the balanced state the rates track the shared external input: the response of the rates
 //! to input layer m is v_m = −W⁻¹ W_x[:, m] (per unit input rate). Independent input layers add:
@@ -29,7 +29,7 @@ pub struct CovarianceTerms {
 }
 
 impl CovarianceTerms {
-    /// The reference code's reported covariances (§4.3): O(c) for correlated layers, O(1/N)
+    /// The reference code's reported covariances (docs/theory.md §4.3): O(c) for correlated layers, O(1/N)
     /// for uncorrelated ones; with `finite_n_terms` also (1 − c)/N for correlated layers.
     pub fn reported(finite_n_terms: bool) -> Self {
         Self {
@@ -97,7 +97,7 @@ pub fn count_covariance(model: &Model, w: &Matrix, window_ms: f64, finite_n_term
 }
 
 /// Correlation coefficients R_ab = C_ab/√(V_a V_b) with count variances V_a = F r_a T_win
-/// (Fano factor F, rates in kHz) (§4.3).
+/// (Fano factor F, rates in kHz) (docs/theory.md §4.3).
 pub fn correlation(count_cov: &Matrix, rates: &[f64], window_ms: f64, fano: f64) -> Matrix {
     let var: Vec<f64> = rates.iter().map(|r| fano * r * window_ms).collect();
     count_cov
@@ -112,7 +112,7 @@ pub fn correlation(count_cov: &Matrix, rates: &[f64], window_ms: f64, fano: f64)
         .collect()
 }
 
-/// Γ_ab = κ·C_ab/T_win (kHz), the kernel-weighted cross-covariance integral of §4.4 with the
+/// Γ_ab = κ·C_ab/T_win (kHz), the kernel-weighted cross-covariance integral of docs/theory.md §4.4 with the
 /// kernel attenuation κ (0 < κ ≤ 1, 1 when τ_STDP ≫ correlation time). Γ⁺ = Γ⁻ = Γ/2.
 pub fn gamma(model: &Model, w: &Matrix, kappa: f64, finite_n_terms: bool) -> Matrix {
     covariance_rate(model, w, CovarianceTerms::drift(finite_n_terms))
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn default_covariances_c0_and_c01() {
-        // MODEL.md §8.A.2, T_win = 250 ms, N = 5000.
+        // docs/validation.md §8.A.2, T_win = 250 ms, N = 5000.
         let mut spec = NetworkSpec::default();
         let m = Model::new(&spec, 0.0).unwrap();
         let w = m.w(&[]);

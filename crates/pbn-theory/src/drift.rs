@@ -1,4 +1,4 @@
-//! Mean-field drift of the plastic mean weights (MODEL.md §4.4), derived from each block's
+//! Mean-field drift of the plastic mean weights (docs/theory.md §4.4), derived from each block's
 //! generic [`PlasticityRule`] coefficients — no per-rule formulas.
 //!
 //! For a block pre population b → post population a with mean unscaled weight j, a rule
@@ -7,12 +7,12 @@
 //!
 //! dj/dt = ρ [ w_pre(j) (c_pre r_b + t_pre E[x_a^p S_b]) + w_post(j) (c_post r_a + t_post E[x_b^q S_a]) ]
 //!
-//! with (§4.4) E[x_a S_b] = τ r_a r_b + Γ⁻_ab and E[x_b S_a] = τ r_a r_b + Γ⁺_ab, Γ⁺ = Γ⁻ = Γ/2
-//! (symmetric averaged cross-covariances), and for squared traces (§4.5.8, Poisson-like traces
+//! with (docs/theory.md §4.4) E[x_a S_b] = τ r_a r_b + Γ⁻_ab and E[x_b S_a] = τ r_a r_b + Γ⁺_ab, Γ⁺ = Γ⁻ = Γ/2
+//! (symmetric averaged cross-covariances), and for squared traces (docs/theory.md §4.5.8, Poisson-like traces
 //! E[x²] = τ r/2 + τ² r², covariance to first order Cov(x², S) ≈ 2 E[x] Cov(x, S)):
 //! E[x_a² S_b] = r_b (τ r_a/2 + τ² r_a²) + 2 τ r_a Γ⁻_ab. Other powers use the mean trace,
 //! E[x^p S] ≈ (τ r)^p r (no correction). The weight factors are evaluated at the mean weight
-//! (rate–weight covariances are the business of the correction D, §4.7). Rates in kHz, time in
+//! (rate–weight covariances are the business of the correction D, docs/theory.md §4.7). Rates in kHz, time in
 //! ms: dj/dt is in weight units per ms. Bounds j_min/j_max act on the mean weight: at a bound
 //! the outward drift is set to zero.
 
@@ -28,7 +28,7 @@ use crate::model::Model;
 /// Options of the drift: the covariance term.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DriftOptions {
-    /// Kernel attenuation κ of Γ = κ C/T_win (§4.4), default 1; 0 switches Γ off.
+    /// Kernel attenuation κ of Γ = κ C/T_win (docs/theory.md §4.4), default 1; 0 switches Γ off.
     pub kappa: f64,
     /// Keep O(1/N) covariance terms in Γ (default: leading order, only O(c) terms).
     pub finite_n_terms: bool,
@@ -89,7 +89,7 @@ pub fn block_drift(rule: &PlasticityRule, j: f64, r_post: f64, r_pre: f64, gamma
 }
 
 /// Size of the terms that make up dj/dt, |pre side| + |post side| (weight/ms): a drift much
-/// smaller than this is a cancellation (e.g. additive Hebb, §4.5.3), not a small rate.
+/// smaller than this is a cancellation (e.g. additive Hebb, docs/theory.md §4.5.3), not a small rate.
 pub fn block_drift_scale(rule: &PlasticityRule, j: f64, r_post: f64, r_pre: f64, gamma: f64) -> f64 {
     let (pre, post) = block_parts(rule, j, r_post, r_pre, gamma);
     pre.abs() + post.abs()
@@ -130,7 +130,7 @@ fn per_block(
 }
 
 /// The reduced weight dynamics dj/dt = F(j) with rates re-solved from balance at every point
-/// (§4.4–4.5). Returns (dj/dt in weight/ms, rates in kHz), or why balance fails at `j`.
+/// (docs/theory.md §4.4–4.5). Returns (dj/dt in weight/ms, rates in kHz), or why balance fails at `j`.
 pub fn drift(model: &Model, j: &[f64], opts: &DriftOptions) -> Result<(Vec<f64>, Vec<f64>), TheoryError> {
     let w = model.w(j);
     let r = balance::solve_rates(model, &w, &model.drive())?;
@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn kohonen_drift_is_eta_beta_tau_r2_minus_j_r() {
-        // §4.5.1: dj/dt = η [β (τ r_e² + Γ_ee/2) − j r_e].
+        // docs/theory.md §4.5.1: dj/dt = η [β (τ r_e² + Γ_ee/2) − j r_e].
         let k = rule(PlasticitySpec::Kohonen {
             eta: 1e-3,
             beta: 2.0,
@@ -184,7 +184,7 @@ mod tests {
             j_max: 30.0,
             tau_ms: 200.0,
         });
-        // §4.5.2: η (τ r² + Γ/2)(j_max − j).
+        // docs/theory.md §4.5.2: η (τ r² + Γ/2)(j_max − j).
         let want = 1e-3 * (200.0 * r * r + g / 2.0) * (30.0 - 20.0);
         assert!((block_drift(&h, 20.0, r, r, g) - want).abs() < 1e-18);
         assert_eq!(block_drift(&h, 30.0, r, r, g), 0.0);
@@ -195,7 +195,7 @@ mod tests {
             tau_ms: 200.0,
         });
         assert!(block_drift(&o, 25.0, r, r, g).abs() < 1e-18);
-        // §4.5.3: additive Hebb's rate terms cancel: drift ∝ Γ⁺ − Γ⁻ = 0.
+        // docs/theory.md §4.5.3: additive Hebb's rate terms cancel: drift ∝ Γ⁺ − Γ⁻ = 0.
         let a = rule(PlasticitySpec::HebbAdditive {
             eta: 1e-3,
             j_min: Some(0.0),
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn triplet_uses_the_second_trace_moment() {
-        // §4.5.8: √N η r_post [v_θ τ r_pre − τ² r_pre² − τ r_pre/2] at Γ = 0.
+        // docs/theory.md §4.5.8: √N η r_post [v_θ τ r_pre − τ² r_pre² − τ r_pre/2] at Γ = 0.
         let t = rule(PlasticitySpec::Triplet {
             eta: 1e-6,
             v_theta: 2.0,

@@ -9,7 +9,7 @@ pub enum TheoryError {
     #[error("config: {0}")]
     Config(String),
     /// W is singular: balance fixes only some combinations of rates, and it has a solution only
-    /// if the drive satisfies the compatibility condition(s) (MODEL.md §4.8).
+    /// if the drive satisfies the compatibility condition(s) (docs/theory.md §4.8).
     #[error(
         "W is singular (det W = {det:.4e}): balance W r + ξ = 0 does not determine the rates. {}",
         compatibility_text(.compatibility)

@@ -1,14 +1,14 @@
 //! Fixed points of the mean-field weight dynamics, their Jacobian eigenvalues and stability
-//! (MODEL.md §4.5).
+//! (docs/theory.md §4.5).
 //!
 //! * One plastic block: the drift F(j) (rates re-solved from balance at every j) is scanned over
 //!   the whole sign-consistent weight range on a dense grid (uniform ∪ geometric), every sign
 //!   change inside the balanced range is refined with Brent's method — so *all* fixed points
 //!   are reported, and their absence is stated with the sign of the drift and where balance
-//!   breaks (Kohonen beyond the saddle-node, §4.5.1).
+//!   breaks (Kohonen beyond the saddle-node, docs/theory.md §4.5.1).
 //! * Several blocks, or a singular W: damped Newton on the joint system in (rates, weights)
 //!   `W(j) r + ξ = 0, F(j, r) = 0` (finite-difference Jacobian, multi-start). The joint form
-//!   needs no W⁻¹, so it also solves the optogenetic case of §4.8, where W is singular for all
+//!   needs no W⁻¹, so it also solves the optogenetic case of docs/theory.md §4.8, where W is singular for all
 //!   weights (E1 and E2 share outgoing weights) and the homeostatic conditions r_E1 = r_E2 = ρ
 //!   together with the balance rows fix r_I, j_E1I and j_E2I.
 //!
@@ -58,7 +58,7 @@ pub enum Stability {
     Saddle,
     /// Some real part zero (to rounding): linear analysis is inconclusive.
     Marginal,
-    /// The drift vanishes identically: every weight is a fixed point (additive Hebb, §4.5.3).
+    /// The drift vanishes identically: every weight is a fixed point (additive Hebb, docs/theory.md §4.5.3).
     Neutral,
     /// At a bound j_min/j_max with the drift pointing outward: stable (clipped).
     StableAtBound,
@@ -396,7 +396,7 @@ fn scan_1d(model: &Model, j0: f64, opts: &SolverOptions) -> Scan {
         let mut fp = describe(model, vec![j], r, &opts.drift);
         fp.stability = Stability::Neutral;
         notes.push(format!(
-            "{label}: the mean drift vanishes identically (rate terms cancel and Γ⁺ = Γ⁻): every weight is a fixed point; the mean stays at its initial value while individual weights diffuse (§4.5.3)"
+            "{label}: the mean drift vanishes identically (rate terms cancel and Γ⁺ = Γ⁻): every weight is a fixed point; the mean stays at its initial value while individual weights diffuse (docs/theory.md §4.5.3)"
         ));
         return Scan::Found(FixedPoints {
             points: vec![fp],
@@ -683,7 +683,8 @@ mod tests {
 
     #[test]
     fn kohonen_fixed_point_and_rates() {
-        // §4.5.1 / §8.A.3: j_ee* = 3.000, r = (7.5, 18.9) Hz; unstable partner root 42.0.
+        // docs/theory.md §4.5.1 / docs/validation.md §8.A.3: j_ee* = 3.000, r = (7.5, 18.9) Hz;
+        // unstable partner root 42.0.
         let fp = solve(&testing::kohonen(2.0, 1.0), &SolverOptions::default()).unwrap();
         assert_eq!(fp.points.len(), 2, "{fp:?}");
         let s = fp.stable().unwrap();
@@ -706,7 +707,7 @@ mod tests {
 
     #[test]
     fn kohonen_beta_table() {
-        // §4.5.1 table (β = 1 … 4 step 0.2), within 1e-3; closed form [45 − √(2025 − 252β)]/2.
+        // docs/theory.md §4.5.1 table (β = 1 … 4 step 0.2), within 1e-3; closed form [45 − √(2025 − 252β)]/2.
         let table = [
             1.4465, 1.7479, 2.0537, 2.3642, 2.6796, 3.0000, 3.3258, 3.6572, 3.9946, 4.3382, 4.6885, 5.0458, 5.4105,
             5.7832, 6.1645, 6.5548,
@@ -741,7 +742,7 @@ mod tests {
 
     #[test]
     fn kohonen_correlations_raise_the_fixed_point_mildly() {
-        // §4.5.1: j_ee* = 3.000 / 3.081 / 3.408 / 3.825 for c = 0 / 0.1 / 0.5 / 1 (κ = 1).
+        // docs/theory.md §4.5.1: j_ee* = 3.000 / 3.081 / 3.408 / 3.825 for c = 0 / 0.1 / 0.5 / 1 (κ = 1).
         for (c, want) in [(0.1, 3.081), (0.5, 3.408), (1.0, 3.825)] {
             let mut spec = testing::kohonen(2.0, 1.0);
             spec.inputs[0].correlation = c;
@@ -756,7 +757,7 @@ mod tests {
 
     #[test]
     fn istdp_ie_fixed_point() {
-        // §4.5.5 / §8.A.4: r_e* = 10 Hz, r_i* = 23.4 Hz, j_ei* = −119.6581 (c = 0).
+        // docs/theory.md §4.5.5 / docs/validation.md §8.A.4: r_e* = 10 Hz, r_i* = 23.4 Hz, j_ei* = −119.6581 (c = 0).
         let fp = solve(&testing::istdp_ie(1e-4), &SolverOptions::default()).unwrap();
         assert_eq!(fp.points.len(), 1, "{fp:?}");
         let p = &fp.points[0];
@@ -785,7 +786,7 @@ mod tests {
 
     #[test]
     fn istdp_ie_ii_fixed_points() {
-        // §4.5.6: ρ_i = 20 Hz → (−140.0, −292.5); ρ_i = 23 Hz → (−121.739, −254.348).
+        // docs/theory.md §4.5.6: ρ_i = 20 Hz → (−140.0, −292.5); ρ_i = 23 Hz → (−121.739, −254.348).
         for (rho_i, want) in [(20.0, [-140.0, -292.5]), (23.0, [-121.739, -254.348])] {
             let fp = solve(&testing::istdp_ie_ii(rho_i, 1e-4, 1e-4), &SolverOptions::default()).unwrap();
             let p = &fp.points[0];
@@ -797,7 +798,7 @@ mod tests {
 
     #[test]
     fn istdp_ie_ii_eigenvalues() {
-        // §8.A.6 (ρ_i = 23 Hz, N = 5000), s⁻¹.
+        // docs/validation.md §8.A.6 (ρ_i = 23 Hz, N = 5000), s⁻¹.
         type Case = (f64, f64, [(f64, f64); 2], Stability);
         let cases: [Case; 3] = [
             (
@@ -825,7 +826,7 @@ mod tests {
 
     #[test]
     fn istdp_ii_alone_is_unstable() {
-        // §4.5.6: I→I iSTDP alone pushes the wrong way in the inhibition-stabilised regime.
+        // docs/theory.md §4.5.6: I→I iSTDP alone pushes the wrong way in the inhibition-stabilised regime.
         let mut spec = testing::default();
         spec.projections[3].plasticity = Some(pbn_core::spec::PlasticitySpec::Istdp {
             eta: 1e-4,
@@ -840,7 +841,7 @@ mod tests {
 
     #[test]
     fn soft_hebb_fixed_point_is_j_max() {
-        // §4.5.2: j_ee* = j_max; j_max = 25, j_ei = −100 → r = (15.75, 33.75) Hz.
+        // docs/theory.md §4.5.2: j_ee* = j_max; j_max = 25, j_ei = −100 → r = (15.75, 33.75) Hz.
         let mut spec = testing::default();
         spec.projections[1].weight = -100.0;
         spec.projections[0].weight = 20.0;
@@ -874,7 +875,8 @@ mod tests {
 
     #[test]
     fn optogenetic_fixed_point_during_stimulation() {
-        // §4.8 / §8.A.5: j_e1i* ≈ −158.12, j_e2i* ≈ −119.66, r_i* = 23.4 Hz, W singular.
+        // docs/theory.md §4.8 / docs/validation.md §8.A.5: j_e1i* ≈ −158.12, j_e2i* ≈ −119.66,
+        // r_i* = 23.4 Hz, W singular.
         let spec = testing::optogenetic();
         let m = Model::new(&spec, 2_500_000.0).unwrap();
         let fp = find_fixed_points(&m, &m.initial_plastic_weights(), &SolverOptions::default()).unwrap();

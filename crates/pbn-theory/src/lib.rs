@@ -1,17 +1,17 @@
-//! pbn-theory: mean-field theory of plastic balanced networks (MODEL.md §4), from the very
+//! pbn-theory: mean-field theory of plastic balanced networks (docs/theory.md §4), from the very
 //! same [`NetworkSpec`] the simulator runs.
 //!
 //! * [`balance`] — balanced rates r = −W⁻¹(W_x r_x + s + D), balance conditions, singular W
-//!   with its compatibility condition (§4.1, §4.8), mean currents per source (§4.2);
-//! * [`covariance`] — spike-count covariances and correlations (§4.3), Γ (§4.4);
+//!   with its compatibility condition (docs/theory.md §4.1, §4.8), mean currents per source (docs/theory.md §4.2);
+//! * [`covariance`] — spike-count covariances and correlations (docs/theory.md §4.3), Γ (docs/theory.md §4.4);
 //! * [`drift`] — mean-field weight drift derived from each block's generic
-//!   [`pbn_core::PlasticityRule`] (§4.4);
-//! * [`fixed_point`] — fixed points, Jacobian eigenvalues, stability (§4.5);
+//!   [`pbn_core::PlasticityRule`] (docs/theory.md §4.4);
+//! * [`fixed_point`] — fixed points, Jacobian eigenvalues, stability (docs/theory.md §4.5);
 //! * [`ode`] — time courses of the mean weights (adaptive Dormand–Prince);
 //! * [`sweep`] — fixed points along a parameter;
-//! * [`correction`] — the empirical correction D (§4.7).
+//! * [`correction`] — the empirical correction D (docs/theory.md §4.7).
 //!
-//! Units: inside formulas rates are in kHz and time in ms (MODEL.md §1); everything reported
+//! Units: inside formulas rates are in kHz and time in ms (docs/model.md §1); everything reported
 //! is in Hz, s⁻¹, s, unscaled weights j, and mV/ms for currents.
 //!
 //! ```
@@ -56,12 +56,12 @@ pub struct TheoryOptions {
     pub window_ms: f64,
     /// Fano factor F for correlation coefficients, default 1.
     pub fano: f64,
-    /// Kernel attenuation κ of the covariance term Γ = κ C/T_win (§4.4), default 1.
+    /// Kernel attenuation κ of the covariance term Γ = κ C/T_win (docs/theory.md §4.4), default 1.
     pub kappa: f64,
     /// Keep O(1/N) covariance terms: in Γ of the drift (default: leading order, dropped) and,
     /// for correlated inputs, the (1 − c)/N part of the reported covariances.
     pub finite_n_terms: bool,
-    /// Empirical correction D per population (weight·kHz, §4.7); `None` = 0.
+    /// Empirical correction D per population (weight·kHz, docs/theory.md §4.7); `None` = 0.
     pub correction: Option<Vec<f64>>,
     /// Integrate the weight ODE for this long (ms), starting from the config's weights.
     pub integrate_ms: Option<f64>,

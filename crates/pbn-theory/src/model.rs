@@ -1,5 +1,5 @@
 //! The mean-field description of a config: population fractions, the block matrices W and W_x,
-//! the drive ξ, and which blocks are plastic (MODEL.md §1, §4.1).
+//! the drive ξ, and which blocks are plastic (docs/model.md §1, docs/theory.md §4.1).
 //!
 //! Units: rates in kHz (spikes/ms) and time in ms inside every formula; weights unscaled (j).
 //! W_ab = Σ_projections b→a p_ab j_ab q_b, W_ax = p_ax j_ax q_x, q = size/N.
@@ -80,7 +80,7 @@ pub struct Model {
     pub w_x: Matrix,
     /// Constant stimulus s per population (unscaled: the injected current is √N·s, mV/ms).
     pub stimulus: Vec<f64>,
-    /// Empirical correction D per population (weight·kHz, MODEL.md §4.7); zeros by default.
+    /// Empirical correction D per population (weight·kHz, docs/theory.md §4.7); zeros by default.
     pub correction: Vec<f64>,
     /// Indices into `blocks` of the plastic blocks, in config order.
     pub plastic: Vec<usize>,
@@ -207,7 +207,7 @@ impl Model {
         self.plastic.iter().map(|&b| self.blocks[b].weight).collect()
     }
 
-    /// Label of a block, `pre→post` (e.g. `I→E`, MODEL.md's j_ei).
+    /// Label of a block, `pre→post` (e.g. `I→E`, the paper's j_ei).
     pub fn block_label(&self, b: usize) -> String {
         let bl = &self.blocks[b];
         format!("{}→{}", self.populations[bl.pre].name, self.populations[bl.post].name)
@@ -222,7 +222,7 @@ impl Model {
         w
     }
 
-    /// W (K×K), W_ab = Σ p_ab j_ab q_b (MODEL.md §4.1), at the given plastic weights.
+    /// W (K×K), W_ab = Σ p_ab j_ab q_b (docs/theory.md §4.1), at the given plastic weights.
     pub fn w(&self, plastic_weights: &[f64]) -> Matrix {
         let mut w = zeros(self.k(), self.k());
         for (bl, j) in self.blocks.iter().zip(self.block_weights(plastic_weights)) {
@@ -239,7 +239,8 @@ impl Model {
             .collect()
     }
 
-    /// Total drive ξ = W_x r_x + s + D (weight·kHz); balance is W r + ξ = 0 (§4.1, §2.6a, §4.7).
+    /// Total drive ξ = W_x r_x + s + D (weight·kHz); balance is W r + ξ = 0 (docs/theory.md §4.1,
+    /// §4.7; stimuli s as in docs/model.md §2.6a).
     pub fn drive(&self) -> Vec<f64> {
         self.input_drive()
             .iter()
@@ -256,7 +257,7 @@ mod tests {
 
     #[test]
     fn default_network_gives_the_documented_w_and_wx() {
-        // MODEL.md §8.A.1: W = [[2, −3], [9, −5]], W_x = [3.6, 2.7].
+        // docs/validation.md §8.A.1: W = [[2, −3], [9, −5]], W_x = [3.6, 2.7].
         let m = Model::new(&NetworkSpec::default(), 0.0).unwrap();
         let w = m.w(&[]);
         let want = [[2.0, -3.0], [9.0, -5.0]];

@@ -1,10 +1,10 @@
-//! Time course of the mean weights under the reduced dynamics dj/dt = F(j) (MODEL.md §4.4–4.5),
+//! Time course of the mean weights under the reduced dynamics dj/dt = F(j) (docs/theory.md §4.4–4.5),
 //! with the rates re-solved from balance at every evaluation (weights and rates together).
 //!
 //! Adaptive Dormand–Prince 5(4) with per-component error control; the output is sampled on a
 //! regular grid (steps are shortened to land on every sample time). Integration stops early,
 //! keeping what was computed, when balance breaks (W singular or a rate reaches zero) — e.g.
-//! Kohonen beyond its saddle-node (§4.5.1).
+//! Kohonen beyond its saddle-node (docs/theory.md §4.5.1).
 
 use crate::drift::{self, DriftOptions};
 use crate::error::TheoryError;

@@ -12,7 +12,7 @@ use crate::linalg::{self, Matrix};
 use crate::model::{Input, Model, Population};
 use crate::ode::{self, Trajectory};
 
-/// Spike-count covariances and correlations at the configured weights (§4.3).
+/// Spike-count covariances and correlations at the configured weights (docs/theory.md §4.3).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CovarianceReport {
     /// Counting window (ms).
@@ -192,7 +192,7 @@ impl fmt::Display for Prediction {
         let names: Vec<String> = self.populations.iter().map(|p| p.name.clone()).collect();
         writeln!(
             f,
-            "Mean-field theory (MODEL.md §4), N = {}, at t = {} ms",
+            "Mean-field theory (docs/theory.md §4), N = {}, at t = {} ms",
             self.n, self.at_ms
         )?;
         writeln!(

@@ -1,4 +1,4 @@
-//! Test configs (MODEL.md §2 defaults with plasticity switched on).
+//! Test configs (docs/model.md §2 defaults with plasticity switched on).
 
 use pbn_core::NetworkSpec;
 use pbn_core::spec::PlasticitySpec;
@@ -13,7 +13,7 @@ pub fn default() -> NetworkSpec {
     NetworkSpec::default()
 }
 
-/// §4.5.1 example: j_ei = −100, Kohonen on E→E (η = 10⁻³, τ = 200 ms), initial j_ee = `j0`.
+/// docs/theory.md §4.5.1 example: j_ei = −100, Kohonen on E→E (η = 10⁻³, τ = 200 ms), initial j_ee = `j0`.
 pub fn kohonen(beta: f64, j0: f64) -> NetworkSpec {
     let mut s = default();
     s.projections[1].weight = -100.0;
@@ -50,8 +50,9 @@ pub fn istdp_ie_ii(rho_i: f64, eta_ei: f64, eta_ii: f64) -> NetworkSpec {
     s
 }
 
-/// The optogenetic protocol of §2.6b/§4.8 (c = 0): E1 (0.4), E2 (0.4), I (0.2); X1 at 10 Hz
-/// onto all, X2 at 5 Hz onto E1 during [2000 s, 3000 s); I→E1 and I→E2 iSTDP from −250.
+/// The optogenetic protocol of docs/model.md §2.6b and docs/theory.md §4.8 (c = 0): E1 (0.4),
+/// E2 (0.4), I (0.2); X1 at 10 Hz onto all, X2 at 5 Hz onto E1 during [2000 s, 3000 s); I→E1 and
+/// I→E2 iSTDP from −250.
 pub fn optogenetic() -> NetworkSpec {
     let text = r#"
 n = 5000

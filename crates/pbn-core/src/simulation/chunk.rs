@@ -1,5 +1,5 @@
 //! A chunk: a contiguous range of neurons with their state and every synapse onto them, and the
-//! per-step phases it runs (MODEL.md §2.7 steps 1–3, 4–5 and 6–8). A chunk writes only its own
+//! per-step phases it runs (docs/model.md §2.7 steps 1–3, 4–5 and 6–8). A chunk writes only its own
 //! memory, so chunks run in parallel; every per-neuron and per-synapse sequence of operations is
 //! the same for any chunking.
 

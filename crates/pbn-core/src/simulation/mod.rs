@@ -1,6 +1,6 @@
 //! The simulation engine: builds a network from a spec and integrates it step by step.
 //!
-//! Per time step i (t_i = i·dt), exactly the order of MODEL.md §2.7:
+//! Per time step i (t_i = i·dt), exactly the order of docs/model.md §2.7:
 //! 1. external spikes with time ≤ t_i kick their targets' currents (J/τ);
 //! 2. forward-Euler voltage update with the summed currents and stimuli;
 //! 3. spike detection (V ≥ V_th);

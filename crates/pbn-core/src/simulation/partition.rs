@@ -17,7 +17,7 @@ use crate::spec::{NetworkSpec, Precision};
 /// networks sit at a few to a few tens of Hz.
 const NOMINAL_RATE_HZ: f64 = 10.0;
 
-/// Work per event, in ns of one thread (`pbn bench --profile`, MODEL.md §2 network with iSTDP,
+/// Work per event, in ns of one thread (`pbn bench --profile`, docs/model.md §2 network with iSTDP,
 /// f32 state): 1.1 ns per static event (1.07, 1.09 and 0.91 at N = 5000, 20,000 and 100,000)
 /// and 2.3 ns per plastic presynaptic event with its pre-spike update (2.3, 2.2, 2.4).
 const STATIC_EVENT_NS: f64 = 1.1;

@@ -1,4 +1,4 @@
-//! STDP traces (MODEL.md §2.5; steps 6–7 of §2.7) without an O(N) decay pass per step.
+//! STDP traces (docs/plasticity.md §3.1; steps 6–7 of docs/model.md §2.7) without an O(N) decay pass per step.
 //!
 //! Every trace of one time constant decays by the same factor d = 1 − dt/τ each step, so the
 //! traces are stored divided by a common scale D_i = d^i: x_j = x̃_j·D_i. A step then costs O(1)

@@ -1,8 +1,8 @@
 //! The network description: what a user writes in a TOML config.
 //!
 //! Units are part of the field names (`_ms`, `_mv`, `_hz`). Weights are *unscaled*: a projection
-//! with `weight = j` creates synapses of simulated strength `j / √n` (MODEL.md §1). Projections are
-//! written from → to (`from = "I", to = "E"` is MODEL.md's j_ei).
+//! with `weight = j` creates synapses of simulated strength `j / √n` (docs/model.md §1). Projections are
+//! written from → to (`from = "I", to = "E"` is the paper's j_ei, docs/model.md §1).
 
 mod overrides;
 mod plasticity;
@@ -42,7 +42,7 @@ pub struct NetworkSpec {
     /// Connections from a population or input to a population.
     #[serde(default)]
     pub projections: Vec<ProjectionSpec>,
-    /// Constant stimulus currents (MODEL.md §2.6a).
+    /// Constant stimulus currents (docs/model.md §2.6a).
     #[serde(default)]
     pub stimuli: Vec<StimulusSpec>,
     /// What to record.
@@ -100,12 +100,12 @@ pub struct PopulationSpec {
     pub size: Option<u64>,
     /// Decay time (ms) of the synaptic current this population sends.
     pub tau_syn_ms: f64,
-    /// Neuron parameters (MODEL.md §2.3 defaults).
+    /// Neuron parameters (docs/model.md §2.3 defaults).
     #[serde(default)]
     pub neuron: EifSpec,
 }
 
-/// Exponential integrate-and-fire parameters (MODEL.md §2.3). Currents are in mV/ms with C_m = 1.
+/// Exponential integrate-and-fire parameters (docs/model.md §2.3). Currents are in mV/ms with C_m = 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EifSpec {
@@ -145,7 +145,7 @@ impl Default for EifSpec {
     }
 }
 
-/// A layer of Poisson spike trains (MODEL.md §2.5); uncorrelated, or correlated through a shared
+/// A layer of Poisson spike trains (docs/model.md §2.5); uncorrelated, or correlated through a shared
 /// mother process thinned with probability `correlation` and jittered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,7 +196,7 @@ pub struct ProjectionSpec {
     pub plasticity: Option<PlasticitySpec>,
 }
 
-/// Constant stimulus current √n·`current` (mV/ms) into every neuron of a population (§2.6a).
+/// Constant stimulus current √n·`current` (mV/ms) into every neuron of a population (docs/model.md §2.6a).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StimulusSpec {
@@ -239,7 +239,7 @@ impl Default for RecordSpec {
             rate_bin_ms: 10.0,
             weight_samples: 1000,
             weight_interval_ms: 100.0,
-            neuron_samples: 0,
+            neuron_samples: 10,
             neuron_interval_ms: 10.0,
             final_weights: true,
         }
@@ -285,7 +285,7 @@ mod defaults {
 }
 
 impl Default for NetworkSpec {
-    /// The default network of MODEL.md §2: N = 5000, E/I = 80/20 %, X = 0.2 N at 10 Hz, p = 0.1,
+    /// The default network of docs/model.md §2: N = 5000, E/I = 80/20 %, X = 0.2 N at 10 Hz, p = 0.1,
     /// j = 25 / −150 / 112.5 / −250 / 180 / 135, static synapses, c = 0, 1 s.
     fn default() -> Self {
         let pop = |name: &str, kind, fraction, tau| PopulationSpec {

@@ -1,5 +1,5 @@
-//! Plasticity as written in a config: named rules (MODEL.md §3.3) or the generic form (§3.2).
-//! Every variant becomes one [`crate::plasticity::PlasticityRule`]; see that module for the
+//! Plasticity as written in a config: named rules (docs/plasticity.md §3.3) or the generic form
+//! (docs/plasticity.md §3.2). Every variant becomes one [`crate::plasticity::PlasticityRule`]; see that module for the
 //! update equations.
 
 use serde::{Deserialize, Serialize};

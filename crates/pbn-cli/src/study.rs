@@ -1,0 +1,283 @@
+//! `pbn study`: the paper's studies as one command each (list, run, report, status).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pbn_study::executor::{LocalOptions, PointState, StudyProgress};
+use pbn_study::points::{Point, spec_with};
+use pbn_study::{Study, Verdict};
+
+#[derive(clap::Subcommand)]
+pub enum StudyCommand {
+    /// List the study catalogue.
+    List(CatalogueArgs),
+    /// Run a study's points (skipping finished ones) and write its report.
+    Run(RunArgs),
+    /// Rebuild figures and report from a study directory's finished points.
+    Report {
+        /// Study directory.
+        dir: PathBuf,
+    },
+    /// Show which points of a study directory are done, running, pending or failed.
+    Status {
+        /// Study directory.
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct CatalogueArgs {
+    /// Directory of study files.
+    #[arg(long, default_value = "studies")]
+    studies: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Study name (from `pbn study list`) or path to a study file.
+    study: String,
+    /// `quick` (minutes on two cores) or `paper` (the paper's N, durations and learning rates).
+    #[arg(long, default_value = "quick")]
+    scale: String,
+    /// Study directory [default: study/<name>-<scale>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Points run at the same time [default: cores / threads].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Threads per point (results are identical for any number).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Directory of study files (for names).
+    #[arg(long, default_value = "studies")]
+    studies: PathBuf,
+}
+
+pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
+    match command {
+        StudyCommand::List(args) => list(&args.studies),
+        StudyCommand::Run(args) => run(args),
+        StudyCommand::Report { dir } => report(&dir),
+        StudyCommand::Status { dir } => status(&dir),
+    }
+}
+
+fn list(dir: &Path) -> Result<ExitCode, String> {
+    let studies = pbn_study::catalogue(dir)?;
+    println!("{:<24} {:<10} {:>7} {:>7}  title", "study", "paper", "quick", "paper");
+    for s in &studies {
+        let count = |scale: &str| pbn_study::points::expand(s, scale).map_or("?".into(), |p| p.len().to_string());
+        println!(
+            "{:<24} {:<10} {:>7} {:>7}  {}",
+            s.name,
+            s.spec.paper,
+            count("quick"),
+            count("paper"),
+            s.spec.title
+        );
+    }
+    println!("\n(points per scale; run one with `pbn study run NAME [--scale quick|paper]`)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One bar for the whole study: simulated time over all pending points.
+struct Bar {
+    bar: Option<ProgressBar>,
+    done: AtomicUsize,
+    total: usize,
+    ms: AtomicU64,
+}
+
+impl StudyProgress for Bar {
+    fn advanced(&self, ms: f64) {
+        let now = self.ms.fetch_add(ms.round() as u64, Ordering::Relaxed) + ms.round() as u64;
+        if let Some(b) = &self.bar {
+            b.set_position(now);
+        }
+    }
+
+    fn point_ended(&self, point: &Point, state: &PointState, wall_s: f64) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let line = match state {
+            PointState::Done => format!("  point {} done in {wall_s:.1} s", point.index),
+            PointState::Failed(why) => format!("  point {} failed: {why}", point.index),
+            _ => format!("  point {} stopped; it restarts on the next run", point.index),
+        };
+        match &self.bar {
+            Some(b) => {
+                b.set_message(format!("{done}/{} points", self.total));
+                b.suspend(|| eprintln!("{line}"));
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    let study = pbn_study::find(&args.study, &args.studies)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("study").join(format!("{}-{}", study.name, args.scale)));
+    let manifest = pbn_study::prepare(&study, &args.scale, &out)?;
+    let pending: Vec<&Point> = manifest
+        .points
+        .iter()
+        .filter(|p| {
+            matches!(
+                pbn_study::point_state(&out, p),
+                PointState::Pending | PointState::Running
+            )
+        })
+        .collect();
+    let total_ms: f64 = pending
+        .iter()
+        .map(|p| spec_with(&study, &p.sets).map_or(0.0, |s| s.duration_ms))
+        .sum();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.max(1);
+    let jobs = args.jobs.unwrap_or((cores / threads).max(1)).max(1);
+    eprintln!(
+        "pbn study {} ({}), scale {}: {} points, {} to run, {jobs} at a time × {threads} thread(s); directory {}",
+        study.name,
+        study.spec.title,
+        args.scale,
+        manifest.points.len(),
+        pending.len(),
+        out.display()
+    );
+    let bar = (!args.quiet && std::io::stderr().is_terminal() && !pending.is_empty()).then(|| {
+        let b = ProgressBar::new(total_ms.round() as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} ms simulated  [{elapsed_precise} < {eta_precise}]  {msg}",
+            )
+            .expect("valid template"),
+        );
+        b.set_message(format!("0/{} points", pending.len()));
+        b.enable_steady_tick(Duration::from_millis(250));
+        b
+    });
+    let progress = Bar {
+        bar,
+        done: AtomicUsize::new(0),
+        total: pending.len(),
+        ms: AtomicU64::new(0),
+    };
+    let stop = crate::signals::stop_flag();
+    let states = pbn_study::run_local(
+        &study,
+        &manifest,
+        &out,
+        &LocalOptions {
+            jobs,
+            threads,
+            stop: &stop,
+            progress: &progress,
+        },
+    );
+    if let Some(b) = &progress.bar {
+        b.finish_and_clear();
+    }
+    if stop.load(Ordering::SeqCst) {
+        let done = states.iter().filter(|s| **s == PointState::Done).count();
+        eprintln!(
+            "interrupted: {done} of {} points are finished and kept; run the same command again to finish the rest",
+            states.len()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    finish(&study, &manifest, &out, states)
+}
+
+fn finish(
+    study: &Study,
+    manifest: &pbn_study::Manifest,
+    out: &Path,
+    states: Vec<PointState>,
+) -> Result<ExitCode, String> {
+    let report = pbn_study::report::build(study, manifest, out, states)?;
+    print_claims(&report);
+    println!("report: {}", out.join("report.md").display());
+    Ok(match report.verdict() {
+        Verdict::Pass => ExitCode::SUCCESS,
+        Verdict::Fail => ExitCode::from(1),
+        Verdict::Incomplete => ExitCode::from(3),
+    })
+}
+
+fn print_claims(r: &pbn_study::Report) {
+    println!(
+        "\n{} ({} scale): {}/{} points, {:.0} s simulated in {:.0} s wall",
+        r.study, r.scale, r.done, r.points, r.simulated_s, r.simulation_wall_s
+    );
+    for c in &r.claims {
+        let v = match c.verdict {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::Incomplete => "incomplete",
+        };
+        println!(
+            "  [{v:^10}] {}: sim {}, theory {} — {}",
+            c.name,
+            pbn_study::report::simulated_cell(c),
+            pbn_study::report::theory_cell(c),
+            c.summary
+        );
+    }
+    for (label, why) in &r.failed {
+        println!("  failed point {label}: {why}");
+    }
+}
+
+fn load(dir: &Path) -> Result<(Study, pbn_study::Manifest), String> {
+    let manifest = pbn_study::load_manifest(dir)?;
+    // The study as it was when the directory was made.
+    let study = Study::from_parts(
+        &manifest.study,
+        &dir.join("manifest.json"),
+        &manifest.study_text,
+        &manifest.config_text,
+    )?;
+    Ok((study, manifest))
+}
+
+fn report(dir: &Path) -> Result<ExitCode, String> {
+    let (study, manifest) = load(dir)?;
+    let states = manifest.points.iter().map(|p| pbn_study::point_state(dir, p)).collect();
+    finish(&study, &manifest, dir, states)
+}
+
+fn status(dir: &Path) -> Result<ExitCode, String> {
+    let (study, manifest) = load(dir)?;
+    let mut counts = [0usize; 4];
+    println!(
+        "{} at scale {}: {} points",
+        manifest.study,
+        manifest.scale,
+        manifest.points.len()
+    );
+    for p in &manifest.points {
+        let state = pbn_study::point_state(dir, p);
+        let (k, word) = match &state {
+            PointState::Done => (0, "done".to_string()),
+            PointState::Running => (1, "running (or killed while running)".to_string()),
+            PointState::Pending => (2, "pending".to_string()),
+            PointState::Failed(why) => (3, format!("failed: {why}")),
+        };
+        counts[k] += 1;
+        println!("  {:<10} {:<40} {word}", p.dir(), p.label(&study));
+    }
+    println!(
+        "done {}, running {}, pending {}, failed {}",
+        counts[0], counts[1], counts[2], counts[3]
+    );
+    Ok(ExitCode::SUCCESS)
+}
