@@ -482,3 +482,95 @@ pub fn at_label(study: &Study, at: &[(String, f64)]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(check: Check, extra: &str) -> ClaimSpec {
+        toml::from_str(&format!(
+            "name = \"c\"\nquantity = \"weight\"\nof = \"E_to_E\"\ncheck = \"{}\"\n{extra}",
+            serde_json::to_value(check).unwrap().as_str().unwrap()
+        ))
+        .unwrap()
+    }
+
+    fn rows(means: &[f64], theory: Option<&[f64]>) -> Vec<Row> {
+        means
+            .iter()
+            .enumerate()
+            .map(|(k, &m)| Row {
+                at: vec![("x".into(), k as f64)],
+                simulated: vec![m],
+                mean: m,
+                sd: None,
+                theory: theory.map(|t| t[k]),
+                theory_error: None,
+                expected: None,
+                deviation: None,
+                pass: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn theory_check_passes_inside_and_fails_outside_the_tolerance() {
+        let c = claim(Check::Theory, "tolerance = 0.05");
+        let mut r = rows(&[2.9, 3.05], Some(&[3.0, 3.0]));
+        assert_eq!(test(&c, &mut r).0, Verdict::Pass);
+        assert!((r[0].deviation.unwrap() + 0.1 / 3.0).abs() < 1e-12);
+        // A wrong fixed point (or a wrong sign) is red.
+        let mut r = rows(&[2.9, -3.0], Some(&[3.0, 3.0]));
+        assert_eq!(test(&c, &mut r).0, Verdict::Fail);
+        assert_eq!(r[1].pass, Some(false));
+        // Absolute tolerance.
+        let c = claim(Check::Theory, "tolerance = 0.2\nrelative = false");
+        assert_eq!(test(&c, &mut rows(&[3.15], Some(&[3.0]))).0, Verdict::Pass);
+        assert_eq!(test(&c, &mut rows(&[3.25], Some(&[3.0]))).0, Verdict::Fail);
+        // No theory value: fail, not pass.
+        assert_eq!(test(&c, &mut rows(&[3.0], None)).0, Verdict::Fail);
+    }
+
+    #[test]
+    fn monotonic_sign_and_spread_checks() {
+        let inc = claim(Check::Increasing, "");
+        assert_eq!(test(&inc, &mut rows(&[1.0, 2.0, 3.0], None)).0, Verdict::Pass);
+        assert_eq!(test(&inc, &mut rows(&[1.0, 3.0, 2.0], None)).0, Verdict::Fail);
+        assert_eq!(test(&inc, &mut rows(&[1.0], None)).0, Verdict::Fail);
+        let dec = claim(Check::Decreasing, "");
+        assert_eq!(test(&dec, &mut rows(&[3.0, 2.0, 1.0], None)).0, Verdict::Pass);
+        let sign = claim(Check::SignChange, "");
+        assert_eq!(test(&sign, &mut rows(&[1187.0, 10.0, -391.0], None)).0, Verdict::Pass);
+        assert_eq!(test(&sign, &mut rows(&[1187.0, 10.0, 391.0], None)).0, Verdict::Fail);
+        let same = claim(Check::Same, "tolerance = 0.03");
+        assert_eq!(test(&same, &mut rows(&[2.0, 2.02, 2.04], None)).0, Verdict::Pass);
+        assert_eq!(test(&same, &mut rows(&[2.0, 2.1], None)).0, Verdict::Fail);
+        let spread = claim(Check::Spread, "min = 30");
+        assert_eq!(test(&spread, &mut rows(&[-146.0, -72.0], None)).0, Verdict::Pass);
+        assert_eq!(test(&spread, &mut rows(&[-146.0, -130.0], None)).0, Verdict::Fail);
+    }
+
+    #[test]
+    fn range_difference_and_value_checks() {
+        let range = claim(Check::Range, "min = 0.05");
+        assert_eq!(test(&range, &mut rows(&[0.79], None)).0, Verdict::Pass);
+        assert_eq!(test(&range, &mut rows(&[0.001], None)).0, Verdict::Fail);
+        let diff = claim(
+            Check::Difference,
+            "min = -60\nmax = -25\nbaseline = { quantity = \"weight\", of = \"I_to_E\" }",
+        );
+        assert_eq!(test(&diff, &mut rows(&[-38.0], None)).0, Verdict::Pass);
+        assert_eq!(test(&diff, &mut rows(&[38.0], None)).0, Verdict::Fail);
+        let value = claim(Check::Value, "value = 10.0\ntolerance = 0.05");
+        assert_eq!(test(&value, &mut rows(&[10.2, 9.7], None)).0, Verdict::Pass);
+        assert_eq!(test(&value, &mut rows(&[10.2, 8.0], None)).0, Verdict::Fail);
+    }
+
+    #[test]
+    fn numbers_are_shown_with_four_significant_digits() {
+        assert_eq!(fmt(3.0), "3.000");
+        assert_eq!(fmt(-119.6581), "-119.7");
+        assert_eq!(fmt(0.0008478), "8.478e-4");
+        assert_eq!(fmt(0.0), "0");
+    }
+}

@@ -151,3 +151,92 @@ pub fn expand(study: &Study, scale: &str) -> Result<Vec<Point>, String> {
     }
     Ok(points)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Values;
+
+    const CONFIG: &str = "n = 500\nduration_ms = 100.0\nseed = 7\n[[populations]]\nname = \"E\"\nkind = \"excitatory\"\nfraction = 0.8\ntau_syn_ms = 8.0\n[[populations]]\nname = \"I\"\nkind = \"inhibitory\"\nfraction = 0.2\ntau_syn_ms = 4.0\n[[inputs]]\nname = \"X\"\nfraction = 0.2\nrate_hz = 10.0\ntau_syn_ms = 10.0\n[[projections]]\nfrom = \"I\"\nto = \"E\"\nprobability = 0.1\nweight = -150.0\n";
+
+    fn study(extra: &str) -> Study {
+        let text = format!(
+            "title = \"t\"\nconfig_toml = '''{CONFIG}'''\n[scales.quick]\nrealizations = 2\n[scales.paper]\nset = [\"n=1000\"]\n{extra}"
+        );
+        Study::from_parts("t", std::path::Path::new("t.toml"), &text, CONFIG).unwrap()
+    }
+
+    #[test]
+    fn values_expand_as_lists_linear_and_log_ranges() {
+        let lin = Values::Range {
+            from: 1.0,
+            to: 4.0,
+            count: 16,
+            log: false,
+            round: None,
+        };
+        let v = lin.expand();
+        assert_eq!(v.len(), 16);
+        assert!((v[1] - 1.2).abs() < 1e-12 && v[15] == 4.0);
+        // The paper's asymptotic sizes: round(10^linspace(3, 4, 8), -1).
+        let sizes = Values::Range {
+            from: 1000.0,
+            to: 10000.0,
+            count: 8,
+            log: true,
+            round: Some(10.0),
+        };
+        assert_eq!(
+            sizes.expand(),
+            vec![1000.0, 1390.0, 1930.0, 2680.0, 3730.0, 5180.0, 7200.0, 10000.0]
+        );
+    }
+
+    #[test]
+    fn points_are_the_product_of_axes_and_realizations() {
+        let s = study(
+            "[[axes]]\nkey = \"inputs.0.correlation\"\nvalues = [0.0, 0.5]\n[[axes]]\nkey = \"seed\"\nvalues = [1.0, 2.0, 3.0]\n",
+        );
+        let points = expand(&s, "quick").unwrap();
+        assert_eq!(points.len(), 2 * 3 * 2);
+        assert_eq!(
+            points[0].values,
+            vec![("inputs.0.correlation".into(), 0.0), ("seed".into(), 1.0)]
+        );
+        assert_eq!(points[2].values[1].1, 2.0, "the last axis varies fastest");
+        assert_eq!(
+            points[11].values,
+            vec![("inputs.0.correlation".into(), 0.5), ("seed".into(), 3.0)]
+        );
+        assert_eq!(points[5].combination, 2);
+    }
+
+    #[test]
+    fn shared_networks_share_seeds_across_combinations() {
+        let axis = "[[axes]]\nkey = \"projections.0.weight\"\nvalues = [-250.0, -55.0]\n";
+        let config = CONFIG;
+        let make = |share: bool| {
+            let text = format!(
+                "title = \"t\"\nshare_network = {share}\n[scales.quick]\nrealizations = 2\n[scales.paper]\n{axis}"
+            );
+            let s = Study::from_parts("t", std::path::Path::new("t.toml"), &text, config).unwrap();
+            expand(&s, "quick").unwrap().iter().map(|p| p.seed).collect::<Vec<_>>()
+        };
+        assert_eq!(make(true), vec![7, 8, 7, 8]);
+        assert_eq!(make(false), vec![7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn a_bad_axis_value_fails_before_anything_runs() {
+        let s = study("[[axes]]\nkey = \"n\"\nvalues = [500.0, -3.0]\n");
+        let e = expand(&s, "quick").unwrap_err();
+        assert!(e.contains("n = -3"), "{e}");
+    }
+
+    #[test]
+    fn whole_values_are_written_as_integers() {
+        assert_eq!(render(5000.0), "5000");
+        assert_eq!(render(0.1), "0.1");
+        assert_eq!(render(-2.5e-5), "-2.5e-5");
+    }
+}

@@ -535,3 +535,33 @@ pub fn find(name_or_path: &str, dir: &Path) -> Result<Study, String> {
         }
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &str) -> Result<Study, String> {
+        let text = format!("title = \"t\"\nconfig_toml = 'n = 500'\n{extra}");
+        Study::from_parts("t", Path::new("t.toml"), &text, "n = 500")
+    }
+
+    #[test]
+    fn both_scales_are_required() {
+        let e = parse("[scales.quick]\n").unwrap_err();
+        assert!(e.contains("[scales.paper]"), "{e}");
+        assert!(parse("[scales.quick]\n[scales.paper]\n").is_ok());
+    }
+
+    #[test]
+    fn claims_name_what_they_lack() {
+        let base = "[scales.quick]\n[scales.paper]\n[[claims]]\nname = \"c\"\nquantity = \"rate\"\nof = \"E\"\n";
+        let e = parse(&format!("{base}check = \"theory\"\n")).unwrap_err();
+        assert!(e.contains("claim `c`") && e.contains("tolerance"), "{e}");
+        let e = parse(&format!("{base}check = \"increasing\"\n")).unwrap_err();
+        assert!(e.contains("axis"), "{e}");
+        let e = parse(&format!("{base}check = \"range\"\nmin = 1.0\nat = {{ beta = 2.0 }}\n")).unwrap_err();
+        assert!(e.contains("beta") && e.contains("no axis"), "{e}");
+        let e = parse(&format!("{base}check = \"range\"\nmin = 1\ntolerence = 2\n")).unwrap_err();
+        assert!(e.contains("tolerence"), "unknown keys are refused: {e}");
+    }
+}
