@@ -51,20 +51,27 @@ fn covariance_figure(run: &RunData, out: &std::path::Path) -> Result<Option<Vec<
     let Some(cov) = analysis.covariance else {
         return Ok(None);
     };
-    let hist = |pick: &dyn Fn(&pbn_analysis::covariance::BlockCov) -> Vec<f64>| -> Vec<pbn_plot::Hist> {
+    // The legend gives the mean over all pairs (what `pbn analyze` reports); the histogram shows
+    // the sampled pairs, whose mean can differ (even in sign) when the mean is small.
+    type Pick = dyn Fn(&pbn_analysis::covariance::BlockCov) -> (Vec<f64>, f64);
+    let hist = |pick: &Pick| -> Vec<pbn_plot::Hist> {
         cov.summary
             .blocks
             .iter()
             .enumerate()
-            .map(|(k, b)| pbn_plot::Hist {
-                label: format!(
-                    "{}–{} (mean {})",
-                    b.a,
-                    b.b,
-                    pbn_plot::fmt_value(pick(b).iter().sum::<f64>() / pick(b).len().max(1) as f64)
-                ),
-                values: pick(b),
-                color: Some(pbn_plot::Rgb::cycle(k)),
+            .map(|(k, b)| {
+                let (samples, all_pairs_mean) = pick(b);
+                pbn_plot::Hist {
+                    label: format!(
+                        "{}–{}: {} sampled pairs; mean over all pairs {}",
+                        b.a,
+                        b.b,
+                        samples.len(),
+                        pbn_plot::fmt_value(all_pairs_mean)
+                    ),
+                    values: samples,
+                    color: Some(pbn_plot::Rgb::cycle(k)),
+                }
             })
             .collect()
     };
@@ -86,12 +93,12 @@ fn covariance_figure(run: &RunData, out: &std::path::Path) -> Result<Option<Vec<
         panel(
             "pairwise spike-count covariance",
             "covariance (spikes²)",
-            hist(&|b| b.cov_samples.clone()),
+            hist(&|b| (b.cov_samples.clone(), b.mean_cov)),
         ),
         panel(
             "pairwise spike-count correlation",
             "correlation coefficient",
-            hist(&|b| b.corr_samples.clone()),
+            hist(&|b| (b.corr_samples.clone(), b.mean_corr)),
         ),
     ];
     let title = format!(

@@ -27,6 +27,15 @@ pub enum StudyCommand {
         /// Study directory.
         dir: PathBuf,
     },
+    /// Copy finished studies' reports and figures into a folder (default `reproduction/`) and
+    /// rewrite its index (`REPRODUCTION.md` beside it) from every report there.
+    Publish {
+        /// Study directories.
+        dirs: Vec<PathBuf>,
+        /// Folder that receives the reports.
+        #[arg(long, default_value = "reproduction")]
+        into: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -66,6 +75,7 @@ pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
         StudyCommand::Run(args) => run(args),
         StudyCommand::Report { dir } => report(&dir),
         StudyCommand::Status { dir } => status(&dir),
+        StudyCommand::Publish { dirs, into } => publish(&dirs, &into),
     }
 }
 
@@ -279,5 +289,21 @@ fn status(dir: &Path) -> Result<ExitCode, String> {
         "done {}, running {}, pending {}, failed {}",
         counts[0], counts[1], counts[2], counts[3]
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn publish(dirs: &[PathBuf], into: &Path) -> Result<ExitCode, String> {
+    for d in dirs {
+        let dest = pbn_study::report::publish(d, into)?;
+        println!("published {} → {}", d.display(), dest.display());
+    }
+    let index = pbn_study::report::reproduction_index(into)?;
+    let path = into
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("REPRODUCTION.md");
+    pbn_rundir::write_atomic(&path, index.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("index: {}", path.display());
     Ok(ExitCode::SUCCESS)
 }

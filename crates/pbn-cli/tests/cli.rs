@@ -217,11 +217,14 @@ fn compare_runs_sizes_and_realizations_and_tabulates_sim_and_theory() {
     }
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert!(csv.starts_with("quantity,n,mean,sd,theory,relative_error,realizations"));
-    assert!(out.join("runs/n_300_r1/meta.json").exists() && out.join("runs/n_300_r1/analysis.json").exists());
+    let last = v["runs"][3]["dir"].as_str().unwrap();
+    assert!(Path::new(last).join("meta.json").exists() && Path::new(last).join("analysis.json").exists());
+    assert_eq!(v["runs"][3]["value"], 600.0);
+    assert_eq!(v["runs"][3]["realization"], 1);
     assert!(out.join("compare.png").exists() && out.join("compare.svg").exists());
     let cov: Vec<&serde_json::Value> = rows
         .iter()
-        .filter(|r| r["quantity"] == "count cov E-E (250 ms)")
+        .filter(|r| r["quantity"] == "count covariance E-E (spikes²)")
         .collect();
     assert!(cov.len() == 2 && cov.iter().all(|r| r["theory"].is_number()));
 }

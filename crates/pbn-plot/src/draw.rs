@@ -345,12 +345,38 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
         PANEL_TITLE_PX as f64 + 10.0
     };
     let ((x0, x1), (y0, y1)) = panel_ranges(p, h as f64 - caption - 24.0 - 62.0);
+    // Log axes are labelled at 1, 2, 5 × 10^k (or every integer multiple for a short range), not
+    // only at powers of ten: sizes 500, 1000, 2000 otherwise show one label.
+    let log = |lo: f64, hi: f64| (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
     match (p.log_x, p.log_y) {
         (false, false) => draw_in(area, p, x0..x1, y0..y1, (x0, x1), (y0, y1)),
-        (true, false) => draw_in(area, p, (x0..x1).log_scale(), y0..y1, (x0, x1), (y0, y1)),
-        (false, true) => draw_in(area, p, x0..x1, (y0..y1).log_scale(), (x0, x1), (y0, y1)),
-        (true, true) => draw_in(area, p, (x0..x1).log_scale(), (y0..y1).log_scale(), (x0, x1), (y0, y1)),
+        (true, false) => draw_in(area, p, log(x0, x1), y0..y1, (x0, x1), (y0, y1)),
+        (false, true) => draw_in(area, p, x0..x1, log(y0, y1), (x0, x1), (y0, y1)),
+        (true, true) => draw_in(area, p, log(x0, x1), log(y0, y1), (x0, x1), (y0, y1)),
     }
+}
+
+/// Tick positions of a log axis over [lo, hi]: 1, 2, 5 × 10^k, or 1…9 × 10^k when that gives
+/// fewer than three, thinned to at most ten.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo) {
+        return vec![];
+    }
+    let within = |mantissas: &[f64]| -> Vec<f64> {
+        let (k0, k1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+        (k0..=k1)
+            .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|v| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9))
+            .collect()
+    };
+    let mut ticks = within(&[1.0, 2.0, 5.0]);
+    if ticks.len() < 3 {
+        ticks = within(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    }
+    if ticks.len() > 10 {
+        ticks = within(&[1.0]);
+    }
+    ticks
 }
 
 /// A short, readable tick label.
@@ -796,5 +822,18 @@ mod tests {
         assert_eq!(h, vec![1.0, 2.0]);
         let d = bin(&[0.0, 0.5, 1.0], 0.0, 1.0, 2, true);
         assert!((d.iter().sum::<f64>() * 0.5 - 1.0).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod log_tick_tests {
+    use super::log_ticks;
+
+    #[test]
+    fn log_axes_get_ticks_between_powers_of_ten() {
+        assert_eq!(log_ticks(400.0, 2500.0), vec![500.0, 1000.0, 2000.0]);
+        assert_eq!(log_ticks(900.0, 3500.0), vec![900.0, 1000.0, 2000.0, 3000.0]);
+        assert_eq!(log_ticks(1.0, 1e6).len(), 7, "wide ranges keep powers of ten only");
+        assert!(log_ticks(-1.0, 10.0).is_empty());
     }
 }

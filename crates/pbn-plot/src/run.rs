@@ -296,7 +296,9 @@ fn rates_figure(c: &RunCtx, out: &Path) -> Result<Figures, PlotError> {
     let mut panel = Panel::new("", c.time_label(), "population rate (Hz)", Content::Lines(series));
     panel.x_range = Some((0.0, c.t_end / c.t_div));
     panel.include_zero = true;
-    let title = c.title("Population rates");
+    let recorded_ms = if rows > 1 { t[1] - t[0] } else { t[0] };
+    let shown_ms = recorded_ms * rows.div_ceil(400).max(1) as f64;
+    let title = c.title(&format!("Population rates ({} ms bins)", fmt_value(shown_ms)));
     Ok(Figures::Written(figure(
         &out.join("rates"),
         &title,

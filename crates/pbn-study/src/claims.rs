@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::executor::{Manifest, PointState};
 use crate::points::{Point, render, spec_with};
@@ -22,7 +22,7 @@ pub struct Collection<'a> {
 }
 
 /// One combination of axis values: simulated values over realizations and the theory.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Axis values.
     pub at: Vec<(String, f64)>,
@@ -45,7 +45,7 @@ pub struct Row {
 }
 
 /// Verdict of a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The numbers support the claim.
@@ -57,7 +57,7 @@ pub enum Verdict {
 }
 
 /// A judged claim.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimResult {
     /// Name.
     pub name: String,
@@ -170,6 +170,11 @@ impl<'a> Collection<'a> {
             .zip(&self.runs)
             .find(|(p, r)| p.combination == combination && r.is_some())
             .and_then(|(_, r)| r.as_ref())
+    }
+
+    /// The run of a point, if it finished.
+    pub fn first_run_of(&self, index: usize) -> Option<&MeasuredRun> {
+        self.runs.get(index).and_then(|r| r.as_ref())
     }
 
     /// The theory's value of `m` at a point's config.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pbn_rundir::write_atomic;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::claims::{ClaimResult, Collection, Verdict, at_label, fmt};
 use crate::executor::{Manifest, PointState};
@@ -13,7 +13,7 @@ use crate::quantity::{Measure, Quantity, TheoryAt};
 use crate::spec::{FigureSpec, Study, TheoryMode};
 
 /// The whole report, as written to `report.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Study name.
     pub study: String,
@@ -457,4 +457,110 @@ fn theory_curve(
         }
     }
     Ok((x, y))
+}
+
+/// Reads a study directory's `report.json`.
+pub fn load(root: &Path) -> Result<Report, String> {
+    let path = root.join("report.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Copies a finished study's report (`report.md`, `report.json`, PNG figures) into `into/NAME`
+/// (the run directories stay behind); returns the folder.
+pub fn publish(root: &Path, into: &Path) -> Result<PathBuf, String> {
+    let report = load(root)?;
+    let dest = into.join(&report.study);
+    let figures = dest.join("figures");
+    std::fs::create_dir_all(&figures).map_err(|e| format!("cannot create {}: {e}", figures.display()))?;
+    for f in ["report.md", "report.json"] {
+        let bytes = std::fs::read(root.join(f)).map_err(|e| format!("cannot read {}: {e}", root.join(f).display()))?;
+        write_atomic(&dest.join(f), &bytes).map_err(|e| e.to_string())?;
+    }
+    for f in report.figures.iter().filter(|f| f.ends_with(".png")) {
+        let bytes = std::fs::read(root.join(f)).map_err(|e| format!("cannot read {}: {e}", root.join(f).display()))?;
+        write_atomic(&dest.join(f), &bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(dest)
+}
+
+/// `REPRODUCTION.md`: one row per study and claim, from the published reports under `dir`
+/// (paths in the table are relative to `dir`'s parent, where the file is written).
+pub fn reproduction_index(dir: &Path) -> Result<String, String> {
+    let mut reports: Vec<Report> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("report.json").exists())
+        .map(|p| load(&p))
+        .collect::<Result<_, _>>()?;
+    reports.sort_by(|a, b| a.study.cmp(&b.study));
+    let folder = dir
+        .file_name()
+        .map_or("reproduction".into(), |n| n.to_string_lossy().into_owned());
+    let claims: usize = reports.iter().map(|r| r.claims.len()).sum();
+    let passed: usize = reports
+        .iter()
+        .map(|r| r.claims.iter().filter(|c| c.verdict == Verdict::Pass).count())
+        .sum();
+    let wall: f64 = reports.iter().map(|r| r.simulation_wall_s).sum();
+    let mut s = String::from("# Reproduction of the paper's findings\n\n");
+    s += &format!(
+        "Every row is a claim of a bundled study (`studies/`), judged by numbers: the simulation's value \
+         (mean ± SD over realizations, or the range over the study's points), the mean-field theory for \
+         the same points, the published value where the paper or the authors' code gives one, and the \
+         test. {passed} of {claims} claims pass; the studies took {:.0} s of simulation wall time here \
+         (2 cores). Each study's report, with its figures and a row per point, is linked; rerun one with \
+         the command in its row (`--scale paper` for the paper's N, durations and learning rates). How \
+         studies are written and judged: docs/studies.md.\n\n",
+        wall
+    );
+    s += "| study | scale | claim | simulation | theory | published | test | verdict |\n|---|---|---|---|---|---|---|---|\n";
+    for r in &reports {
+        for c in &r.claims {
+            let published = c.published.map_or("—".into(), |p| {
+                format!(
+                    "{}{}",
+                    fmt(p),
+                    c.published_source
+                        .as_deref()
+                        .map_or(String::new(), |s| format!(" ({s})"))
+                )
+            });
+            s += &format!(
+                "| [{}]({folder}/{}/report.md) | {} | {} | {} | {} | {} | {} | {} |\n",
+                r.study,
+                r.study,
+                r.scale,
+                c.name,
+                simulated_cell(c),
+                theory_cell(c),
+                published,
+                c.summary.replace('|', "\\|"),
+                verdict_word(c.verdict)
+            );
+        }
+    }
+    s += "\n## Studies\n\n| study | reproduces | scale | points | simulated | wall time | command |\n|---|---|---|---|---|---|---|\n";
+    for r in &reports {
+        s += &format!(
+            "| {} | {} | {} | {}/{} | {:.0} s | {:.0} s | `{}` |\n",
+            r.study, r.paper, r.scale, r.done, r.points, r.simulated_s, r.simulation_wall_s, r.command
+        );
+    }
+    let notes: Vec<String> = reports
+        .iter()
+        .flat_map(|r| {
+            r.claims.iter().filter_map(move |c| {
+                c.note
+                    .as_ref()
+                    .map(|n| format!("- **{}, {}**: {}", r.study, c.name, n.trim().replace('\n', " ")))
+            })
+        })
+        .collect();
+    if !notes.is_empty() {
+        s += "\n## Where simulation and theory differ, and why\n\n";
+        s += &notes.join("\n");
+        s += "\n";
+    }
+    Ok(s)
 }

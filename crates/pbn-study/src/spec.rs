@@ -397,6 +397,12 @@ impl Study {
         Self::from_parts(name, path, text, &config_text)
     }
 
+    /// A study built in code (e.g. by `pbn compare`), with its base config's text.
+    pub fn from_spec(name: &str, path: &Path, spec: &StudySpec, config_text: &str) -> Result<Self, String> {
+        let text = toml::to_string(spec).map_err(|e| format!("study {name}: {e}"))?;
+        Self::from_parts(name, path, &text, config_text)
+    }
+
     /// A study from its text and its base config's text (as a study directory stores them).
     pub fn from_parts(name: &str, path: &Path, text: &str, config_text: &str) -> Result<Self, String> {
         let spec: StudySpec = toml::from_str(text).map_err(|e| format!("study {}: {e}", path.display()))?;
