@@ -98,8 +98,9 @@ fn make_run(config: &str, sets: &[&str], stop_ms: Option<f64>) -> tempfile::Temp
 
 const ISTDP: &str = include_str!("../../../examples/istdp_i_to_e.toml");
 const DEFAULT: &str = include_str!("../../../examples/default.toml");
-const SMALL: [&str; 5] = [
+const SMALL: [&str; 6] = [
     "n=400",
+    "record.neuron_samples=0",
     "duration_ms=400",
     "record.weight_samples=20",
     "record.weight_interval_ms=20",
@@ -150,8 +151,16 @@ fn spikes_off() {
 }
 
 #[test]
-fn no_plastic_projection_and_no_neuron_samples() {
+fn neuron_samples_are_recorded_by_default() {
+    // The input-balance figure, the signature of a balanced network, needs no extra key.
     let tmp = make_run(DEFAULT, &["n=400", "duration_ms=300"], None);
+    let (files, _) = plot(tmp.path());
+    assert_eq!(stems(&files), ["currents", "raster", "rates"]);
+}
+
+#[test]
+fn no_plastic_projection_and_no_neuron_samples() {
+    let tmp = make_run(DEFAULT, &["n=400", "duration_ms=300", "record.neuron_samples=0"], None);
     let (files, skipped) = plot(tmp.path());
     assert_eq!(stems(&files), ["raster", "rates"]);
     let names: Vec<&str> = skipped.iter().map(|s| s.0.as_str()).collect();
