@@ -119,6 +119,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         axes: vec![Axis {
             key: key.clone(),
             also: vec![],
+            shifted: Default::default(),
             label: None,
             values: Values::List(values.clone()),
             log: key == "n",

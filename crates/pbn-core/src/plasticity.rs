@@ -199,6 +199,32 @@ impl PlasticityRule {
         }
     }
 
+    /// Unscaled weight change of one spike-triggered update at weight `j`, given the other
+    /// neuron's trace `x` (`pre = true`: a presynaptic spike reading the postsynaptic trace),
+    /// clipped to the bounds.
+    pub fn update(&self, pre: bool, j: f64, x: f64) -> f64 {
+        let t = if pre { &self.on_pre } else { &self.on_post };
+        let xp = if t.trace_power == 2 { x * x } else { x };
+        let new = j + self.rate * weight_factor(t.weight, j) * (t.constant + t.trace * xp);
+        new.clamp(
+            self.j_min.unwrap_or(f64::NEG_INFINITY),
+            self.j_max.unwrap_or(f64::INFINITY),
+        )
+    }
+
+    /// Final unscaled weight of one synapse from `j0` after the given spike trains (step indices)
+    /// with time step `dt_ms`: the rule applied event by event in the engine's order.
+    pub fn replay(&self, dt_ms: f64, j0: f64, pre_steps: &[u64], post_steps: &[u64]) -> f64 {
+        replay_events(
+            pre_steps,
+            post_steps,
+            1.0 - dt_ms / self.tau_ms,
+            j0,
+            |j, x| self.update(true, j, x),
+            |j, x| self.update(false, j, x),
+        )
+    }
+
     /// Learning window: weight change (unscaled, per unit rate) for one pre/post pair at
     /// lag Δ = t_post − t_pre (ms) at weight j, ignoring the timing-independent constants.
     pub fn window(&self, lag_ms: f64, j: f64) -> f64 {
@@ -210,6 +236,35 @@ impl PlasticityRule {
             term(&self.on_pre)
         }
     }
+}
+
+/// Applies spike-triggered updates in the engine's order (docs/model.md §2.7): at each step with
+/// spikes, the presynaptic update first (reading the postsynaptic trace), then the postsynaptic
+/// one (reading the presynaptic trace, and seeing the first's result). Traces are seen before the
+/// step's own increments, x(t_i) = Σ_{s < i} d^{i − s} with d = 1 − dt/τ (docs/plasticity.md §3.1).
+pub fn replay_events(
+    pre_steps: &[u64],
+    post_steps: &[u64],
+    d: f64,
+    j0: f64,
+    pre: impl Fn(f64, f64) -> f64,
+    post: impl Fn(f64, f64) -> f64,
+) -> f64 {
+    let trace =
+        |spikes: &[u64], i: u64| -> f64 { spikes.iter().filter(|&&s| s < i).map(|&s| d.powi((i - s) as i32)).sum() };
+    let mut events: Vec<u64> = pre_steps.iter().chain(post_steps).copied().collect();
+    events.sort_unstable();
+    events.dedup();
+    let mut j = j0;
+    for i in events {
+        if pre_steps.contains(&i) {
+            j = pre(j, trace(post_steps, i));
+        }
+        if post_steps.contains(&i) {
+            j = post(j, trace(pre_steps, i));
+        }
+    }
+    j
 }
 
 /// w(j) for unscaled j.

@@ -64,12 +64,8 @@ fn run(config: &str) -> (Vec<u64>, Vec<u64>, f64) {
     (steps(0), steps(1), w[0])
 }
 
-/// x seen at step i (before step i's increment): Σ_{s < i} d^{i−s}.
-fn trace(spikes: &[u64], i: u64, d: f64) -> f64 {
-    spikes.iter().filter(|&&s| s < i).map(|&s| d.powi((i - s) as i32)).sum()
-}
-
-/// Applies `pre(j, x_post)` and `post(j, x_pre)` in step order, pre first within a step.
+/// Applies hand-written unscaled updates `pre(j, x_post)` and `post(j, x_pre)` in the engine's
+/// event order (pre first within a step; traces before the step's increments).
 fn replay(
     pre_steps: &[u64],
     post_steps: &[u64],
@@ -78,20 +74,7 @@ fn replay(
     pre: impl Fn(f64, f64) -> f64,
     post: impl Fn(f64, f64) -> f64,
 ) -> f64 {
-    let d = 1.0 - DT / tau;
-    let mut events: Vec<u64> = pre_steps.iter().chain(post_steps).copied().collect();
-    events.sort_unstable();
-    events.dedup();
-    let mut j = j0;
-    for i in events {
-        if pre_steps.contains(&i) {
-            j = pre(j, trace(post_steps, i, d));
-        }
-        if post_steps.contains(&i) {
-            j = post(j, trace(pre_steps, i, d));
-        }
-    }
-    j
+    pbn_core::plasticity::replay_events(pre_steps, post_steps, 1.0 - DT / tau, j0, pre, post)
 }
 
 fn check(name: &str, engine: f64, expected: f64, j0: f64) {
@@ -253,4 +236,38 @@ fn generic_rule_with_soft_cap_and_same_step_spikes() {
         |j, x| j + eta * (cap - j) * (0.1 + x),
     );
     check("generic", w, expected, j0);
+}
+
+#[test]
+fn the_rule_form_replayed_on_the_spike_trains_gives_the_engine_weight() {
+    // PlasticityRule::replay is what the learning-window study takes as the rule's prediction.
+    let rules = [
+        (
+            "excitatory",
+            1.0,
+            "rule = \"kohonen\", eta = 0.002, beta = 2.0, tau_ms = 200.0",
+        ),
+        (
+            "excitatory",
+            10.0,
+            "rule = \"hebb_soft\", eta = 0.001, j_max = 30.0, tau_ms = 50.0",
+        ),
+        (
+            "excitatory",
+            2.0,
+            "rule = \"hebb_additive\", eta = 0.01, j_min = 0.0, j_max = 5.0, tau_ms = 20.0",
+        ),
+        (
+            "inhibitory",
+            -20.0,
+            "rule = \"istdp\", eta = 0.001, target_rate_hz = 10.0, j_norm = -200.0, tau_ms = 50.0",
+        ),
+    ];
+    for (kind, j0, rule) in rules {
+        let config = two_neuron_config(kind, j0, 1.6, 1.3, rule);
+        let spec = NetworkSpec::from_toml(&config).unwrap();
+        let form = pbn_core::PlasticityRule::from_spec(spec.projections[0].plasticity.as_ref().unwrap(), spec.n);
+        let (a, b, w) = run(&config);
+        check(rule, w, form.replay(DT, j0, &a, &b), j0);
+    }
 }

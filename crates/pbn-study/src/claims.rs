@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::executor::{Manifest, PointState};
 use crate::points::{Point, render, spec_with};
 use crate::quantity::{Measure, MeasuredRun, TheoryAt};
-use crate::spec::{Check, ClaimSpec, Study, TheoryMode};
+use crate::spec::{AtValues, Check, ClaimSpec, Study, TheoryMode};
 
 /// The finished points of a study, measured on demand.
 pub struct Collection<'a> {
@@ -137,12 +137,10 @@ impl<'a> Collection<'a> {
     }
 
     /// Combinations (first point of each) matching `at`, in order.
-    pub fn combinations(&self, at: &std::collections::BTreeMap<String, f64>) -> Vec<&'a Point> {
+    pub fn combinations(&self, at: &std::collections::BTreeMap<String, AtValues>) -> Vec<&'a Point> {
         let mut out: Vec<&Point> = vec![];
         for p in self.points {
-            let matches = at
-                .iter()
-                .all(|(k, v)| p.value(k).is_some_and(|x| (x - v).abs() <= 1e-9 * v.abs().max(1.0)));
+            let matches = at.iter().all(|(k, v)| p.value(k).is_some_and(|x| v.contains(x)));
             if matches && !out.iter().any(|q| q.combination == p.combination) {
                 out.push(p);
             }
@@ -179,6 +177,15 @@ impl<'a> Collection<'a> {
 
     /// The theory's value of `m` at a point's config.
     pub fn theory(&self, point: &Point, m: &Measure, mode: TheoryMode) -> Result<Option<f64>, String> {
+        if mode == TheoryMode::Rule {
+            if m.quantity != crate::quantity::Quantity::WeightChange {
+                return Ok(None);
+            }
+            let run = self
+                .first_run(point.combination)
+                .ok_or("the rule's prediction needs the point's recorded spikes")?;
+            return run.rule_weight_change(&m.of).map(Some);
+        }
         let spec = spec_with(self.study, &point.sets)?;
         let correction = if mode == TheoryMode::CorrectedFixedPoint {
             let (from, to) = m.window_ms(spec.duration_ms);

@@ -92,6 +92,7 @@ pub fn axis_sets(study: &Study, axis: usize, value: f64) -> Vec<String> {
     std::iter::once(&a.key)
         .chain(&a.also)
         .map(|k| format!("{k}={}", render(value)))
+        .chain(a.shifted.iter().map(|(k, d)| format!("{k}={}", render(value + d))))
         .collect()
 }
 

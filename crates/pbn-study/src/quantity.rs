@@ -40,6 +40,12 @@ pub enum Quantity {
     RateWeightCorrelation,
     /// Mean net input (sum over sources) onto the sampled neurons of a population (mV/ms).
     NetInput,
+    /// Mean final weight of a projection minus its configured initial weight (from the final
+    /// weights); `of` = projection.
+    WeightChange,
+    /// First spike of population B minus first spike of population A (ms); `of` = `A-B`. With one
+    /// neuron each, the lag t_post − t_pre of a learning window.
+    SpikeLag,
 }
 
 impl Quantity {
@@ -53,6 +59,8 @@ impl Quantity {
             Quantity::ConvergenceTime => "s",
             Quantity::CovJR | Quantity::MeanJR => "j·kHz",
             Quantity::NetInput => "mV/ms",
+            Quantity::WeightChange => "j",
+            Quantity::SpikeLag => "ms",
         }
     }
 
@@ -70,6 +78,8 @@ impl Quantity {
             Quantity::MeanJR => "⟨j r⟩",
             Quantity::RateWeightCorrelation => "corr(weight, rate)",
             Quantity::NetInput => "net input",
+            Quantity::WeightChange => "weight change",
+            Quantity::SpikeLag => "spike lag",
         }
     }
 }
@@ -249,6 +259,30 @@ impl MeasuredRun {
                     _ => rw.fit.r,
                 })
             }
+            Quantity::WeightChange => {
+                let fw = self
+                    .run
+                    .final_weights(&m.of)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("{m}: needs the final weights (record.final_weights)"))?;
+                let initial = self
+                    .run
+                    .spec
+                    .projections
+                    .iter()
+                    .find(|p| format!("{}_to_{}", p.from, p.to) == m.of)
+                    .map(|p| p.weight)
+                    .ok_or_else(|| format!("{m}: no projection `{}`", m.of))?;
+                Ok(fw.j.iter().sum::<f64>() / fw.j.len().max(1) as f64 - initial)
+            }
+            Quantity::SpikeLag => {
+                let (a, b) = m.pair()?;
+                let (first_a, first_b) = (self.spike_steps(a)?, self.spike_steps(b)?);
+                match (first_a.first(), first_b.first()) {
+                    (Some(&ta), Some(&tb)) => Ok((tb as f64 - ta as f64) * self.run.spec.dt_ms),
+                    _ => Err(format!("{m}: `{a}` or `{b}` never spiked")),
+                }
+            }
             Quantity::NetInput => {
                 let a = self.analysis(from, to)?;
                 a.balance
@@ -258,6 +292,42 @@ impl MeasuredRun {
                     .ok_or_else(|| format!("{m}: no sampled neurons of `{}` (record.neuron_samples)", m.of))
             }
         }
+    }
+
+    /// Spike steps of the first neuron of a population.
+    pub fn spike_steps(&self, population: &str) -> Result<Vec<u64>, String> {
+        let p = self
+            .run
+            .populations
+            .iter()
+            .find(|p| p.name == population)
+            .ok_or_else(|| format!("no population `{population}`"))?;
+        let (times, ids) = self.run.spikes().map_err(|e| e.to_string())?;
+        let dt = self.run.spec.dt_ms;
+        Ok(times
+            .iter()
+            .zip(&ids)
+            .filter(|(_, i)| **i as usize == p.start)
+            .map(|(t, _)| (t / dt).round() as u64)
+            .collect())
+    }
+
+    /// What the projection's rule predicts for the weight change of its first synapse, applied
+    /// event by event to the recorded spike trains of the first neurons of its two populations.
+    pub fn rule_weight_change(&self, projection: &str) -> Result<f64, String> {
+        let spec = &self.run.spec;
+        let p = spec
+            .projections
+            .iter()
+            .find(|p| format!("{}_to_{}", p.from, p.to) == projection)
+            .ok_or_else(|| format!("no projection `{projection}`"))?;
+        let rule = p
+            .plasticity
+            .as_ref()
+            .ok_or_else(|| format!("`{projection}` is not plastic"))?;
+        let form = pbn_core::PlasticityRule::from_spec(rule, spec.n);
+        let (pre, post) = (self.spike_steps(&p.from)?, self.spike_steps(&p.to)?);
+        Ok(form.replay(spec.dt_ms, p.weight, &pre, &post) - p.weight)
     }
 
     fn weight_report<'a>(&self, a: &'a Analysis, name: &str) -> Result<&'a pbn_analysis::run::WeightReport, String> {
@@ -323,7 +393,8 @@ impl<'a> TheoryAt<'a> {
     /// The theory's value of `m`, or `None` where the theory says nothing about it.
     /// `correction` is needed for [`TheoryMode::CorrectedFixedPoint`].
     pub fn value(&self, m: &Measure, mode: TheoryMode, correction: Option<Vec<f64>>) -> Result<Option<f64>, String> {
-        if mode == TheoryMode::None {
+        // The rule's prediction needs the recorded spikes: `Collection::theory` evaluates it.
+        if matches!(mode, TheoryMode::None | TheoryMode::Rule) {
             return Ok(None);
         }
         let predicted = matches!(

@@ -241,6 +241,8 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
         FigureSpec::Versus {
             title,
             quantities,
+            x: x_measure,
+            x_label,
             theory,
             y_label,
             log_y,
@@ -249,12 +251,25 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
         } => {
             let axis = study.spec.axes.first().ok_or("a `versus` figure needs an axis")?;
             let combos = c.combinations(&Default::default());
+            // x of each combination: the axis value, or the mean of a measured quantity.
+            let mut xs = vec![];
+            for p in &combos {
+                xs.push(match x_measure {
+                    Some(m) => {
+                        let v = c.simulated(p.combination, m)?;
+                        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                    }
+                    None => p.value(&axis.key),
+                });
+            }
+            let realizations = c.study.scale(scale).map_or(1, |s| s.realizations);
             let (mut points, mut lines) = (vec![], vec![]);
             for (k, m) in quantities.iter().enumerate() {
                 let color = pbn_plot::Rgb::cycle(k);
                 let (mut x, mut y, mut e) = (vec![], vec![], vec![]);
-                for p in &combos {
+                for (p, px) in combos.iter().zip(&xs) {
                     let v = c.simulated(p.combination, m)?;
+                    let Some(px) = px else { continue };
                     if v.is_empty() {
                         continue;
                     }
@@ -265,11 +280,10 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                     } else {
                         0.0
                     };
-                    x.push(p.value(&axis.key).unwrap_or(f64::NAN));
+                    x.push(*px);
                     y.push(mean);
                     e.push(sd);
                 }
-                let realizations = c.study.scale(scale).map_or(1, |s| s.realizations);
                 points.push(pbn_plot::ErrorSeries {
                     label: if realizations > 1 {
                         format!("{} (mean ± SD, {realizations} realizations)", short(m))
@@ -283,7 +297,18 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                     join: false,
                 });
                 if *theory != TheoryMode::None {
-                    let (tx, ty) = theory_curve(study, scale, c, m, *theory)?;
+                    let (tx, ty) = if x_measure.is_none() && !needs_runs(*theory) {
+                        theory_curve(study, scale, m, *theory)?
+                    } else {
+                        // At the points, in the order of x.
+                        let mut at: Vec<(f64, f64)> = combos
+                            .iter()
+                            .zip(&xs)
+                            .filter_map(|(p, px)| Some((*px)?).zip(c.theory(p, m, *theory).ok().flatten()))
+                            .collect();
+                        at.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        at.into_iter().unzip()
+                    };
                     if !tx.is_empty() {
                         lines.push(
                             pbn_plot::Series::new(format!("{} theory", short(m)), tx, ty)
@@ -294,9 +319,9 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                 }
             }
             if *identity {
-                let values: Vec<f64> = combos.iter().filter_map(|p| p.value(&axis.key)).collect();
-                let (lo, hi) = values
+                let (lo, hi) = xs
                     .iter()
+                    .flatten()
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
                 lines.push(
                     pbn_plot::Series::new("y = x", vec![lo, hi], vec![lo, hi])
@@ -304,21 +329,21 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                         .kind(pbn_plot::LineKind::Solid),
                 );
             }
-            let y_label = y_label.clone().unwrap_or_else(|| {
-                let u = quantities[0].quantity.unit();
+            let label = |m: &Measure| {
+                let u = m.quantity.unit();
                 if u.is_empty() {
-                    quantities[0].quantity.words().into()
+                    short(m)
                 } else {
-                    format!("{} ({u})", quantities[0].quantity.words())
+                    format!("{} ({u})", short(m))
                 }
-            });
-            let mut panel = pbn_plot::Panel::new(
-                "",
-                axis.label(),
-                y_label,
-                pbn_plot::Content::ErrorBars { points, lines },
-            );
-            panel.log_x = axis.log;
+            };
+            let y_label = y_label.clone().unwrap_or_else(|| label(&quantities[0]));
+            let x_label = x_label
+                .clone()
+                .or_else(|| x_measure.as_ref().map(label))
+                .unwrap_or_else(|| axis.label().to_string());
+            let mut panel = pbn_plot::Panel::new("", x_label, y_label, pbn_plot::Content::ErrorBars { points, lines });
+            panel.log_x = axis.log && x_measure.is_none();
             panel.log_y = *log_y;
             panel.legend = pbn_plot::Legend::UpperRight;
             pbn_plot::figure(stem, title, &[panel], 1, Some((900, 600))).map_err(err)
@@ -411,49 +436,39 @@ fn short(m: &Measure) -> String {
     }
 }
 
-/// The theory of `m` along the first axis: on a fine grid when the study has one axis (other
-/// sets as at the first point), else at the points.
-fn theory_curve(
-    study: &Study,
-    scale: &str,
-    c: &Collection<'_>,
-    m: &Measure,
-    mode: TheoryMode,
-) -> Result<(Vec<f64>, Vec<f64>), String> {
+/// Theory modes that need a point's own run (measured correction, recorded spikes).
+fn needs_runs(mode: TheoryMode) -> bool {
+    matches!(mode, TheoryMode::CorrectedFixedPoint | TheoryMode::Rule)
+}
+
+/// The theory of `m` along the first axis on a fine grid (other axes and sets as at the scale's
+/// base).
+fn theory_curve(study: &Study, scale: &str, m: &Measure, mode: TheoryMode) -> Result<(Vec<f64>, Vec<f64>), String> {
     let axis = &study.spec.axes[0];
     let (mut x, mut y) = (vec![], vec![]);
-    if study.spec.axes.len() == 1 && mode != TheoryMode::CorrectedFixedPoint {
-        let values = crate::points::axis_values(study, scale)?.remove(0);
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-        let n = study.spec.theory.fine.max(2);
-        let base = base_sets(study, scale)?;
-        for k in 0..n {
-            let f = k as f64 / (n - 1) as f64;
-            let v = if axis.log {
-                10f64.powf(lo.log10() + (hi.log10() - lo.log10()) * f)
-            } else {
-                lo + (hi - lo) * f
-            };
-            // Network sizes are whole numbers.
-            let v = if axis.key == "n" { v.round() } else { v };
-            let mut sets = base.clone();
-            sets.extend(axis_sets(study, 0, v));
-            let Ok(spec) = spec_with(study, &sets) else {
-                continue;
-            };
-            if let Ok(Some(t)) = TheoryAt::new(&spec, &study.spec.theory).value(m, mode, None) {
-                x.push(v);
-                y.push(t);
-            }
-        }
-    } else {
-        for p in c.combinations(&Default::default()) {
-            if let Ok(Some(t)) = c.theory(p, m, mode) {
-                x.push(p.value(&axis.key).unwrap_or(f64::NAN));
-                y.push(t);
-            }
+    let values = crate::points::axis_values(study, scale)?.remove(0);
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let n = study.spec.theory.fine.max(2);
+    let base = base_sets(study, scale)?;
+    for k in 0..n {
+        let f = k as f64 / (n - 1) as f64;
+        let v = if axis.log {
+            10f64.powf(lo.log10() + (hi.log10() - lo.log10()) * f)
+        } else {
+            lo + (hi - lo) * f
+        };
+        // Network sizes are whole numbers.
+        let v = if axis.key == "n" { v.round() } else { v };
+        let mut sets = base.clone();
+        sets.extend(axis_sets(study, 0, v));
+        let Ok(spec) = spec_with(study, &sets) else {
+            continue;
+        };
+        if let Ok(Some(t)) = TheoryAt::new(&spec, &study.spec.theory).value(m, mode, None) {
+            x.push(v);
+            y.push(t);
         }
     }
     Ok((x, y))

@@ -93,6 +93,9 @@ pub struct Axis {
     /// Further keys that take the same value (e.g. the initial weight onto E1 and onto E2).
     #[serde(default)]
     pub also: Vec<String>,
+    /// Further keys that take the value plus a shift (e.g. a pulse's end, 1.5 ms after its start).
+    #[serde(default)]
+    pub shifted: BTreeMap<String, f64>,
     /// Label for tables and figures (default: the key).
     #[serde(default)]
     pub label: Option<String>,
@@ -200,6 +203,9 @@ pub enum TheoryMode {
     /// As `fixed_point`, with the balance corrected by the rate–weight covariance measured in the
     /// point's own run, D_a = Σ_b p_ab q_b Cov(j_ab, r_b) (where on the manifold weights land).
     CorrectedFixedPoint,
+    /// The rule's per-spike updates (the generic form) applied to the spike trains the point
+    /// recorded: the prediction of a two-neuron learning window, for `weight_change`.
+    Rule,
     /// No theory for this claim.
     None,
 }
@@ -249,9 +255,10 @@ pub struct ClaimSpec {
     pub window: Option<[f64; 2]>,
     /// The test.
     pub check: Check,
-    /// Selects points by axis value (`{ "projections.0.plasticity.beta" = 2.0 }`); default all.
+    /// Selects points by axis value (`{ "projections.0.plasticity.beta" = 2.0 }`, or a list of
+    /// values); default all.
     #[serde(default)]
-    pub at: BTreeMap<String, f64>,
+    pub at: BTreeMap<String, AtValues>,
     /// How the theory value is computed (default: `ode`).
     #[serde(default)]
     pub theory: TheoryMode,
@@ -284,6 +291,27 @@ pub struct ClaimSpec {
     pub note: Option<String>,
 }
 
+/// The axis values a claim selects: one, or a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AtValues {
+    /// One value.
+    One(f64),
+    /// Any of these.
+    Any(Vec<f64>),
+}
+
+impl AtValues {
+    /// Whether `x` is selected.
+    pub fn contains(&self, x: f64) -> bool {
+        let near = |v: &f64| (x - v).abs() <= 1e-9 * v.abs().max(1.0);
+        match self {
+            AtValues::One(v) => near(v),
+            AtValues::Any(vs) => vs.iter().any(near),
+        }
+    }
+}
+
 /// A figure of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
@@ -298,6 +326,13 @@ pub enum FigureSpec {
         title: String,
         /// The quantities (one colour each).
         quantities: Vec<Measure>,
+        /// A measured quantity as the x axis instead of the first axis (e.g. the spike lag of a
+        /// learning window); the theory is then drawn at the points.
+        #[serde(default)]
+        x: Option<Measure>,
+        /// x axis label (default: the axis label or the x quantity).
+        #[serde(default)]
+        x_label: Option<String>,
         /// Theory mode for the dashed lines (`none` for no line).
         #[serde(default)]
         theory: TheoryMode,
