@@ -481,11 +481,11 @@ pub fn load(root: &Path) -> Result<Report, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Copies a finished study's report (`report.md`, `report.json`, PNG figures) into `into/NAME`
+/// Copies a finished study's report (`report.md`, `report.json`, PNG figures) into `into/NAME-SCALE`
 /// (the run directories stay behind); returns the folder.
 pub fn publish(root: &Path, into: &Path) -> Result<PathBuf, String> {
     let report = load(root)?;
-    let dest = into.join(&report.study);
+    let dest = into.join(format!("{}-{}", report.study, report.scale));
     let figures = dest.join("figures");
     std::fs::create_dir_all(&figures).map_err(|e| format!("cannot create {}: {e}", figures.display()))?;
     for f in ["report.md", "report.json"] {
@@ -542,9 +542,10 @@ pub fn reproduction_index(dir: &Path) -> Result<String, String> {
                 )
             });
             s += &format!(
-                "| [{}]({folder}/{}/report.md) | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| [{}]({folder}/{}-{}/report.md) | {} | {} | {} | {} | {} | {} | {} |\n",
                 r.study,
                 r.study,
+                r.scale,
                 r.scale,
                 c.name,
                 simulated_cell(c),
