@@ -229,3 +229,34 @@ fn the_bundled_catalogue_parses_and_expands() {
     }
     assert!(!text.contains(" ? "), "every study expands at both scales:\n{text}");
 }
+
+/// Runs a bundled study at quick scale and requires every claim to pass.
+fn bundled_study_passes(name: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(name);
+    let o = pbn(&[
+        "study",
+        "run",
+        name,
+        "--studies",
+        repo("studies").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let report = json(&out.join("report.json"));
+    let failed: Vec<_> = report["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] != "pass")
+        .map(|c| format!("{}: {}", c["name"], c["summary"]))
+        .collect();
+    assert!(failed.is_empty(), "{name}: {failed:#?}");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn learning_windows_of_every_rule_match_the_rule_form() {
+    bundled_study_passes("learning_windows");
+}
