@@ -482,15 +482,7 @@ fn bounds(min: Option<f64>, max: Option<f64>) -> String {
 /// `key=value` pairs of a row, with axis labels.
 pub fn at_label(study: &Study, at: &[(String, f64)]) -> String {
     at.iter()
-        .map(|(k, v)| {
-            let label = study
-                .spec
-                .axes
-                .iter()
-                .find(|a| &a.key == k)
-                .map_or(k.as_str(), |a| a.label());
-            format!("{label} = {}", render(*v))
-        })
+        .map(|(k, v)| format!("{} = {}", study.axis_label(k), render(*v)))
         .collect::<Vec<_>>()
         .join(", ")
 }

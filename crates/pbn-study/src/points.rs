@@ -34,15 +34,7 @@ impl Point {
         let mut parts: Vec<String> = self
             .values
             .iter()
-            .map(|(k, v)| {
-                let label = study
-                    .spec
-                    .axes
-                    .iter()
-                    .find(|a| &a.key == k)
-                    .map_or(k.as_str(), |a| a.label());
-                format!("{label}={}", render(*v))
-            })
+            .map(|(k, v)| format!("{}={}", study.axis_label(k), render(*v)))
             .collect();
         parts.push(format!("r{}", self.realization));
         parts.join(" ")

@@ -139,6 +139,17 @@ pub fn simulated_cell(c: &ClaimResult) -> String {
     }
 }
 
+/// A claim's published value and its source in one cell.
+pub fn published_cell(c: &ClaimResult) -> String {
+    c.published.map_or("—".into(), |p| {
+        let source = c
+            .published_source
+            .as_deref()
+            .map_or(String::new(), |s| format!(" ({s})"));
+        format!("{}{source}", fmt(p))
+    })
+}
+
 /// A claim's theory value in one cell.
 pub fn theory_cell(c: &ClaimResult) -> String {
     let values: Vec<f64> = c.rows.iter().filter_map(|r| r.theory).collect();
@@ -165,22 +176,13 @@ fn markdown(study: &Study, r: &Report) -> String {
     s += &format!("Overall: {}\n\n", verdict_word(r.verdict()));
     s += "| claim | quantity | simulation | theory | published | test | verdict |\n|---|---|---|---|---|---|---|\n";
     for c in &r.claims {
-        let published = c.published.map_or("—".into(), |p| {
-            format!(
-                "{}{}",
-                fmt(p),
-                c.published_source
-                    .as_deref()
-                    .map_or(String::new(), |s| format!(" ({s})"))
-            )
-        });
         s += &format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             c.name,
             c.quantity,
             simulated_cell(c),
             theory_cell(c),
-            published,
+            published_cell(c),
             c.summary.replace('|', "\\|"),
             verdict_word(c.verdict)
         );
@@ -532,15 +534,6 @@ pub fn reproduction_index(dir: &Path) -> Result<String, String> {
     s += "| study | scale | claim | simulation | theory | published | test | verdict |\n|---|---|---|---|---|---|---|---|\n";
     for r in &reports {
         for c in &r.claims {
-            let published = c.published.map_or("—".into(), |p| {
-                format!(
-                    "{}{}",
-                    fmt(p),
-                    c.published_source
-                        .as_deref()
-                        .map_or(String::new(), |s| format!(" ({s})"))
-                )
-            });
             s += &format!(
                 "| [{}]({folder}/{}-{}/report.md) | {} | {} | {} | {} | {} | {} | {} |\n",
                 r.study,
@@ -550,7 +543,7 @@ pub fn reproduction_index(dir: &Path) -> Result<String, String> {
                 c.name,
                 simulated_cell(c),
                 theory_cell(c),
-                published,
+                published_cell(c),
                 c.summary.replace('|', "\\|"),
                 verdict_word(c.verdict)
             );

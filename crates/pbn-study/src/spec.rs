@@ -452,6 +452,11 @@ impl Study {
         Ok(study)
     }
 
+    /// The label of the axis with this key (the key itself if there is none).
+    pub fn axis_label<'a>(&'a self, key: &'a str) -> &'a str {
+        self.spec.axes.iter().find(|a| a.key == key).map_or(key, |a| a.label())
+    }
+
     /// The scale, or an error naming the ones there are.
     pub fn scale(&self, name: &str) -> Result<&Scale, String> {
         self.spec.scales.get(name).ok_or_else(|| {
