@@ -7,7 +7,7 @@ use std::fmt;
 use pbn_analysis::{Analysis, AnalyzeOptions, analyze_run};
 use pbn_core::NetworkSpec;
 use pbn_rundir::RunData;
-use pbn_theory::{Prediction, TheoryOptions};
+use pbn_theory::{Prediction, Stability, TheoryOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{TheoryMode, TheorySpec};
@@ -441,10 +441,19 @@ impl<'a> TheoryAt<'a> {
             };
             let p = self.predict(mid, false, correction.clone())?;
             let plasticity = p.plasticity.as_ref().ok_or("no plastic projection")?;
+            // The stable fixed point; or the only one when linear analysis cannot decide (a singular
+            // W, as with a stimulated subpopulation, docs/theory.md §4.8), never an unstable one.
             let fp = plasticity
                 .fixed_points
                 .as_ref()
-                .and_then(|f| f.stable())
+                .and_then(|f| {
+                    f.stable().or_else(|| match f.points.as_slice() {
+                        [only] if matches!(only.stability, Stability::Marginal | Stability::Undetermined(_)) => {
+                            Some(only)
+                        }
+                        _ => None,
+                    })
+                })
                 .ok_or_else(|| {
                     format!(
                         "no stable fixed point{}",
