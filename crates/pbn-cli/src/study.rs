@@ -81,11 +81,11 @@ pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
 
 fn list(dir: &Path) -> Result<ExitCode, String> {
     let studies = pbn_study::catalogue(dir)?;
-    println!("{:<24} {:<10} {:>7} {:>7}  title", "study", "paper", "quick", "paper");
+    println!("{:<28} {:<12} {:>6} {:>6}  title", "study", "paper", "quick", "paper");
     for s in &studies {
         let count = |scale: &str| pbn_study::points::expand(s, scale).map_or("?".into(), |p| p.len().to_string());
         println!(
-            "{:<24} {:<10} {:>7} {:>7}  {}",
+            "{:<28} {:<12} {:>6} {:>6}  {}",
             s.name,
             s.spec.paper,
             count("quick"),

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::executor::{Manifest, PointState};
-use crate::points::{Point, render, spec_with};
+use crate::points::{Point, label_value, spec_with};
 use crate::quantity::{Measure, MeasuredRun, TheoryAt};
 use crate::spec::{AtValues, Check, ClaimSpec, Study, TheoryMode};
 
@@ -118,7 +118,9 @@ impl<'a> Collection<'a> {
             .iter()
             .zip(&states)
             .map(|(p, s)| {
-                (*s == PointState::Done)
+                // A point stopped by the runaway guard or a divergence is measured over what it
+                // recorded: whether and when it stopped is itself a result.
+                matches!(s, PointState::Done | PointState::Failed(_))
                     .then(|| MeasuredRun::open(&root.join(p.dir())).ok())
                     .flatten()
             })
@@ -131,7 +133,7 @@ impl<'a> Collection<'a> {
         }
     }
 
-    /// Number of finished points.
+    /// Number of points with a run to measure (finished, or stopped for good).
     pub fn done(&self) -> usize {
         self.runs.iter().filter(|r| r.is_some()).count()
     }
@@ -482,7 +484,7 @@ fn bounds(min: Option<f64>, max: Option<f64>) -> String {
 /// `key=value` pairs of a row, with axis labels.
 pub fn at_label(study: &Study, at: &[(String, f64)]) -> String {
     at.iter()
-        .map(|(k, v)| format!("{} = {}", study.axis_label(k), render(*v)))
+        .map(|(k, v)| format!("{} = {}", study.axis_label(k), label_value(*v)))
         .collect::<Vec<_>>()
         .join(", ")
 }

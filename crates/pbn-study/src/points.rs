@@ -34,7 +34,7 @@ impl Point {
         let mut parts: Vec<String> = self
             .values
             .iter()
-            .map(|(k, v)| format!("{}={}", study.axis_label(k), render(*v)))
+            .map(|(k, v)| format!("{}={}", study.axis_label(k), label_value(*v)))
             .collect();
         parts.push(format!("r{}", self.realization));
         parts.join(" ")
@@ -53,6 +53,15 @@ pub fn render(v: f64) -> String {
         format!("{}", v as i64)
     } else {
         format!("{v:?}")
+    }
+}
+
+/// A value for labels: whole numbers as integers, others to 4 significant digits.
+pub fn label_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{}", format!("{v:.3e}").parse::<f64>().unwrap_or(v))
     }
 }
 

@@ -46,6 +46,9 @@ pub enum Quantity {
     /// First spike of population B minus first spike of population A (ms); `of` = `A-B`. With one
     /// neuron each, the lag t_post − t_pre of a learning window.
     SpikeLag,
+    /// Fraction of the configured duration that was simulated: 1 for a completed run, less for
+    /// one the runaway guard or a divergence stopped (an unstable weight dynamics).
+    CompletedFraction,
 }
 
 impl Quantity {
@@ -61,6 +64,7 @@ impl Quantity {
             Quantity::NetInput => "mV/ms",
             Quantity::WeightChange => "j",
             Quantity::SpikeLag => "ms",
+            Quantity::CompletedFraction => "",
         }
     }
 
@@ -80,6 +84,7 @@ impl Quantity {
             Quantity::NetInput => "net input",
             Quantity::WeightChange => "weight change",
             Quantity::SpikeLag => "spike lag",
+            Quantity::CompletedFraction => "fraction of the run completed",
         }
     }
 }
@@ -275,6 +280,7 @@ impl MeasuredRun {
                     .ok_or_else(|| format!("{m}: no projection `{}`", m.of))?;
                 Ok(fw.j.iter().sum::<f64>() / fw.j.len().max(1) as f64 - initial)
             }
+            Quantity::CompletedFraction => Ok(self.run.simulated_ms / self.run.spec.duration_ms),
             Quantity::SpikeLag => {
                 let (a, b) = m.pair()?;
                 let (first_a, first_b) = (self.spike_steps(a)?, self.spike_steps(b)?);
@@ -447,12 +453,13 @@ impl<'a> TheoryAt<'a> {
                 .fixed_points
                 .as_ref()
                 .and_then(|f| {
-                    f.stable().or_else(|| match f.points.as_slice() {
+                    let only = match f.points.as_slice() {
                         [only] if matches!(only.stability, Stability::Marginal | Stability::Undetermined(_)) => {
                             Some(only)
                         }
                         _ => None,
-                    })
+                    };
+                    f.stable().or(only)
                 })
                 .ok_or_else(|| {
                     format!(

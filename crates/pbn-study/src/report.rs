@@ -25,7 +25,7 @@ pub struct Report {
     pub scale: String,
     /// Points in the study.
     pub points: usize,
-    /// Finished points.
+    /// Finished points (completed runs).
     pub done: usize,
     /// Failed points with their reasons (label, reason).
     pub failed: Vec<(String, String)>,
@@ -48,7 +48,9 @@ impl Report {
     pub fn verdict(&self) -> Verdict {
         if self.claims.iter().any(|c| c.verdict == Verdict::Fail) {
             Verdict::Fail
-        } else if self.done < self.points || self.claims.iter().any(|c| c.verdict == Verdict::Incomplete) {
+        } else if self.done + self.failed.len() < self.points
+            || self.claims.iter().any(|c| c.verdict == Verdict::Incomplete)
+        {
             Verdict::Incomplete
         } else {
             Verdict::Pass
@@ -67,6 +69,7 @@ pub fn build(study: &Study, manifest: &Manifest, root: &Path, states: Vec<PointS
             _ => None,
         })
         .collect();
+    let done = states.iter().filter(|s| **s == PointState::Done).count();
     let collection = Collection::open(study, manifest, root, states);
     let claims: Vec<ClaimResult> = study.spec.claims.iter().map(|c| collection.judge(c)).collect();
     let (mut wall, mut simulated) = (0.0, 0.0);
@@ -99,7 +102,7 @@ pub fn build(study: &Study, manifest: &Manifest, root: &Path, states: Vec<PointS
         paper: study.spec.paper.clone(),
         scale: manifest.scale.clone(),
         points: manifest.points.len(),
-        done: collection.done(),
+        done,
         failed,
         simulation_wall_s: wall,
         simulated_s: simulated,
@@ -166,7 +169,8 @@ fn markdown(study: &Study, r: &Report) -> String {
         s += &format!("Reproduces: {}.  \n", r.paper);
     }
     s += &format!(
-        "Scale: `{}`; {} of {} points finished; {:.0} s simulated in {:.0} s of simulation wall time. \
+        "Scale: `{}`; {} of {} points finished; {:.0} s simulated in {:.0} s of simulation wall time \
+         (summed over points, which run in parallel). \
          Reproduce with `{}`.\n\n",
         r.scale, r.done, r.points, r.simulated_s, r.simulation_wall_s, r.command
     );
@@ -378,7 +382,8 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                     }
                 }
             }
-            let title = if *ode {
+            let dashed = series.iter().any(|s| s.kind == pbn_plot::LineKind::Dashed);
+            let title = if dashed {
                 format!("{title} (dashed: mean-field ODE)")
             } else {
                 title.clone()

@@ -530,9 +530,27 @@ impl Study {
                     need("at least one axis", !s.axes.is_empty())?
                 }
             }
-            for key in c.at.keys() {
-                if !s.axes.iter().any(|a| &a.key == key) {
+            for (key, at) in &c.at {
+                let Some(axis) = s.axes.iter().find(|a| &a.key == key) else {
                     return err(format!("claim `{}`: `at` names {key}, which is no axis", c.name));
+                };
+                // Every selected value must exist at every scale, or the claim would silently judge nothing.
+                for (scale_name, scale) in &s.scales {
+                    let values = scale.axes.get(key).unwrap_or(&axis.values).expand();
+                    let wanted: Vec<f64> = match at {
+                        AtValues::One(v) => vec![*v],
+                        AtValues::Any(vs) => vs.clone(),
+                    };
+                    if let Some(v) = wanted
+                        .iter()
+                        .find(|v| !values.iter().any(|x| AtValues::One(**v).contains(*x)))
+                    {
+                        return err(format!(
+                            "claim `{}`: `at` {key} = {v} is not among the axis values at scale {scale_name} ({})",
+                            c.name,
+                            values.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
                 }
             }
         }
@@ -607,6 +625,15 @@ mod tests {
         assert!(e.contains("axis"), "{e}");
         let e = parse(&format!("{base}check = \"range\"\nmin = 1.0\nat = {{ beta = 2.0 }}\n")).unwrap_err();
         assert!(e.contains("beta") && e.contains("no axis"), "{e}");
+        let axis = "[[axes]]\nkey = \"n\"\nvalues = [1000.0, 2000.0]\n";
+        let e = parse(&format!(
+            "{axis}{base}check = \"range\"\nmin = 1.0\nat = {{ n = 1500.0 }}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("1500") && e.contains("scale"),
+            "a value no scale has is refused: {e}"
+        );
         let e = parse(&format!("{base}check = \"range\"\nmin = 1\ntolerence = 2\n")).unwrap_err();
         assert!(e.contains("tolerence"), "unknown keys are refused: {e}");
     }
