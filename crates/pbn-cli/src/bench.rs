@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pbn_core::{MemorySink, NetworkSpec, Phase, SimOptions, Simulation};
+use pbn_core::{MemorySink, NetworkSpec, Phase, SimOptions, Simulation, ThreadPacing};
 use serde_json::json;
 
 /// The benchmark network: the default network with iSTDP on I→E (examples/istdp_i_to_e.toml),
@@ -15,7 +15,8 @@ pub struct BenchArgs {
     /// Network size N.
     #[arg(long, default_value_t = 5000)]
     n: u64,
-    /// Worker threads.
+    /// Worker threads (0: all available cores; more than the available cores are reduced to
+    /// them). Unlike `pbn run`, the threads step every step, even where one would be faster.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Simulated time (ms).
@@ -37,7 +38,8 @@ pub struct BenchArgs {
     sets: Vec<String>,
 }
 
-pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
+pub fn bench(mut args: BenchArgs) -> Result<ExitCode, String> {
+    args.threads = crate::run::resolve_threads(args.threads);
     let mut sets = vec![
         format!("n={}", args.n),
         format!("duration_ms={:?}", args.duration_ms),
@@ -52,11 +54,13 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, String> {
     let mut sim = Simulation::new(
         &spec,
         SimOptions {
-            threads: args.threads.max(1),
+            threads: args.threads,
             expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
         },
     )
     .map_err(|e| e.to_string())?;
+    // A benchmark of K threads measures K threads.
+    sim.set_thread_pacing(ThreadPacing::Team);
     let build_s = t0.elapsed().as_secs_f64();
     if args.profile {
         sim.enable_profile();

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pbn_core::{SimOptions, Simulation};
+use pbn_core::memory::{LARGE_BYTES, available_memory, format_bytes};
+use pbn_core::{MemoryEstimate, NetworkSpec, SimOptions, Simulation};
 use pbn_rundir::{ExecuteOptions, RunStatus, execute};
 
 use crate::config::load;
@@ -22,12 +23,63 @@ pub struct RunArgs {
     /// Master seed (same as --set seed=S).
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads; results are identical for any number.
+    /// Worker threads; 0 means all available cores, and more than the available cores are
+    /// reduced to them (with a warning). Results are identical for any number; while stepping
+    /// with the threads is slower than with one (small networks, busy cores), the run uses one.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Run even if the estimated memory exceeds what the machine has available (`MemAvailable`
+    /// of /proc/meminfo, or the environment variable PBN_AVAILABLE_MEMORY, e.g. 8G).
+    #[arg(long)]
+    force: bool,
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
+}
+
+/// The thread count to use for `--threads requested`: 0 means every available core, and more
+/// than the available cores are reduced to them with a warning on stderr (threads beyond the
+/// cores cannot run at once, and a step waits for all of them at every phase).
+pub(crate) fn resolve_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match requested {
+        0 => cores,
+        k if k > cores => {
+            eprintln!(
+                "warning: --threads {k} is more than the {cores} available core(s); using {cores} (results are identical for any number of threads)"
+            );
+            cores
+        }
+        k => k,
+    }
+}
+
+/// Refuses (unless `force`) a run whose estimated memory exceeds what is available, and says
+/// how much a large one needs.
+fn check_memory(spec: &NetworkSpec, threads: usize, force: bool, quiet: bool) -> Result<(), String> {
+    let estimate = MemoryEstimate::new(spec, threads);
+    let peak = estimate.peak_bytes();
+    let available = available_memory();
+    if let Some((bytes, source)) = &available
+        && peak > *bytes
+    {
+        let message = format!(
+            "this run needs {estimate}, but only {} is available ({source})",
+            format_bytes(*bytes)
+        );
+        if !force {
+            return Err(format!(
+                "{message}; make the network smaller (n, probabilities) or pass --force to run anyway"
+            ));
+        }
+        eprintln!("warning: {message}; running anyway (--force)");
+    } else if peak >= LARGE_BYTES && !quiet {
+        let free = available.map_or(String::new(), |(b, source)| {
+            format!(" of {} available ({source})", format_bytes(b))
+        });
+        eprintln!("memory: this run needs {estimate}{free}");
+    }
+    Ok(())
 }
 
 fn default_out(config: Option<&Path>) -> PathBuf {
@@ -57,6 +109,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if out.join("meta.json").exists() {
         return Err(format!("{} already holds a run; choose another --out", out.display()));
     }
+    let threads = resolve_threads(args.threads);
+    check_memory(&spec, threads, args.force, args.quiet)?;
 
     let interrupted = crate::signals::stop_flag();
     let progress = Progress::new(spec.duration_ms, !args.quiet);
@@ -76,7 +130,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         &out,
         ExecuteOptions {
             sim: SimOptions {
-                threads: args.threads.max(1),
+                threads,
                 expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
             },
             stop: Some(&interrupted),
@@ -107,18 +161,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
             println!("  weight {name}: mean {mean:.4}, SD {std:.4} (unscaled; initial {initial})");
         }
     }
+    // Whole nanoseconds: 641 steps of 0.1 ms are 64.1 ms, not 64.10000000000001.
+    let simulated_ms = (summary.simulated_ms * 1e6).round() / 1e6;
     match (summary.status, summary.stop_reason) {
         (RunStatus::Interrupted, _) => {
             eprintln!(
-                "interrupted at t = {} ms; what was recorded is in {}",
-                summary.simulated_ms,
+                "interrupted at t = {simulated_ms} ms; what was recorded is in {}",
                 out.display()
             );
             Ok(ExitCode::from(130))
         }
         (_, Some(reason)) => Err(format!(
-            "{reason}\nwhat was recorded up to t = {} ms is in {}",
-            summary.simulated_ms,
+            "{reason}\nwhat was recorded up to t = {simulated_ms} ms is in {}",
             out.display()
         )),
         _ => Ok(ExitCode::SUCCESS),

@@ -309,3 +309,197 @@ fn theory_takes_the_correction_d_from_a_run_directory() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no correction D could be measured"));
 }
+
+/// `pbn` with one environment variable set.
+fn pbn_env(args: &[&str], key: &str, value: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pbn"))
+        .args(args)
+        .env(key, value)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn threads_zero_means_every_core_and_too_many_are_reduced_to_the_cores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["--quiet", "--set", "n=600", "--set", "duration_ms=200"];
+    let one = tmp.path().join("one");
+    let o = pbn(&[&["run", "--out", one.to_str().unwrap()][..], &base[..]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = tmp.path().join("all");
+    let o = pbn(&[
+        &["run", "--out", all.to_str().unwrap(), "--threads", "0"][..],
+        &base[..],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+    // 1000 threads: a warning, the run done with the available cores, in seconds.
+    let many = tmp.path().join("many");
+    let started = std::time::Instant::now();
+    let o = pbn(&[
+        &["run", "--out", many.to_str().unwrap(), "--threads", "1000"][..],
+        &base[..],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(started.elapsed().as_secs() < 60);
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: --threads 1000 is more than the {cores} available core(s); using {cores}"
+        )),
+        "{err}"
+    );
+    let ids = |dir: &Path| -> Vec<u32> { npy(&dir.join("spike_ids.npy")).into_vec().unwrap() };
+    assert_eq!(ids(&one), ids(&all));
+    assert_eq!(ids(&one), ids(&many));
+    let help = String::from_utf8_lossy(&pbn(&["run", "--help"]).stdout).to_string();
+    assert!(help.contains("0 means all available cores"), "{help}");
+}
+
+#[test]
+fn a_run_larger_than_the_available_memory_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("big");
+    let args = [
+        "run",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "n=400",
+        "--set",
+        "duration_ms=100",
+    ];
+    let o = pbn_env(&args, "PBN_AVAILABLE_MEMORY", "1M");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("error: this run needs about ")
+            && err.contains("static synapses")
+            && err.contains("but only 1.0 MiB is available (PBN_AVAILABLE_MEMORY)")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written before the refusal");
+    // With room, or with --force, it runs.
+    let o = pbn_env(&args, "PBN_AVAILABLE_MEMORY", "1G");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&out).unwrap();
+    let forced = [&args[..], &["--force"][..]].concat();
+    let o = pbn_env(&forced, "PBN_AVAILABLE_MEMORY", "1M");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("running anyway (--force)"));
+    assert_eq!(meta(&out)["status"], "completed");
+    // A network no machine holds is refused at once, whatever the machine (where the machine
+    // says what it has).
+    if !Path::new("/proc/meminfo").exists() {
+        return;
+    }
+    let huge = tmp.path().join("huge");
+    let o = pbn(&["run", "--out", huge.to_str().unwrap(), "--set", "n=1000000000"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("PiB at peak") || err.contains("EiB at peak"), "{err}");
+    assert!(!huge.exists());
+}
+
+#[test]
+fn a_run_shorter_than_the_guard_window_still_stops_on_runaway() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("short");
+    let o = pbn(&[
+        "run",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        "n=800",
+        "--set",
+        "projections.1.weight=-5",
+        "--set",
+        "projections.3.weight=-5",
+        "--set",
+        "duration_ms=400",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("runaway activity"), "{err}");
+    let m = meta(&out);
+    assert_eq!(m["status"], "runaway");
+    assert!(m["simulated_ms"].as_f64().unwrap() < 400.0);
+}
+
+#[test]
+fn a_long_population_name_is_a_config_error_and_leaves_no_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("named");
+    let long = "P".repeat(300);
+    let sets: Vec<String> = [
+        "populations.1.name",
+        "projections.1.from",
+        "projections.2.to",
+        "projections.3.from",
+        "projections.3.to",
+        "projections.5.to",
+    ]
+    .iter()
+    .map(|k| format!("{k}={long}"))
+    .collect();
+    let cfg = example("istdp_i_to_e.toml");
+    let mut args = vec!["run", cfg.as_str(), "--quiet", "--out", out.to_str().unwrap()];
+    for s in &sets {
+        args.extend(["--set", s.as_str()]);
+    }
+    let o = pbn(&args);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`populations[1].name` = \"PPPPPPPPPPPPPPPP…\" (300 characters): names are at most 64 characters"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "no `running` directory is left behind");
+}
+
+#[test]
+fn absurd_weights_give_a_theory_error_and_a_run_without_the_hint() {
+    let sets = [
+        "projections.0.weight=1e200",
+        "projections.1.weight=-1e200",
+        "projections.2.weight=1e200",
+        "projections.3.weight=-1e200",
+        "projections.4.weight=1e200",
+        "projections.5.weight=1e200",
+    ];
+    let mut args = vec!["theory"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let o = pbn(&args);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: numerical failure: the singular value decomposition of a 2×2 matrix failed")
+            && err.contains("overflow double precision")
+            && err.contains("comes from the projection"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // `pbn run` asks the theory only for a hint about the work split: it runs without it (and the
+    // network, far from balanced, is stopped by the guard).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("absurd");
+    let mut args = vec!["run", "--quiet", "--threads", "2", "--out", out.to_str().unwrap()];
+    args.extend(["--set", "n=400", "--set", "duration_ms=100"]);
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let o = pbn(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    let status = meta(&out)["status"].as_str().unwrap().to_string();
+    assert!(status == "runaway" || status == "diverged", "{status}");
+}

@@ -20,6 +20,7 @@ pub mod connectivity;
 pub mod huge_pages;
 pub mod input;
 pub mod layout;
+pub mod memory;
 pub mod neuron;
 pub mod order_free_sum;
 pub mod plasticity;
@@ -30,7 +31,8 @@ pub mod spec;
 pub mod state_float;
 
 pub use layout::{Layout, Source};
+pub use memory::MemoryEstimate;
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};
 pub use recording::{MemorySink, RecordSink, RecordingPlan};
-pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation, ThreadProfile};
+pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation, ThreadPacing, ThreadProfile};
 pub use spec::NetworkSpec;

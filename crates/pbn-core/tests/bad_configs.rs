@@ -175,6 +175,56 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
             vec!["populations=[]", "projections=[]"],
             "at least one population",
         ),
+        (
+            "n beyond 32-bit ids",
+            vec!["n=4294967297"],
+            "`n` = 4294967297: must be between 1 and 4294967295 (neuron ids are 32-bit)",
+        ),
+        (
+            "population size beyond 32-bit ids",
+            vec!["populations.0.fraction=1e9"],
+            "`populations[0].fraction` = 1000000000: gives 5000000000000 at n = 5000; at most 4294967295",
+        ),
+        (
+            "input size beyond 32-bit ids",
+            vec!["inputs.0.fraction=1e7"],
+            "`inputs[0].fraction` = 10000000",
+        ),
+        (
+            "input rate of one spike per step or more",
+            vec!["inputs.0.rate_hz=1e9"],
+            "`inputs[0].rate_hz` = 1000000000: must be below 1000/dt_ms = 10000 Hz",
+        ),
+        (
+            "input rate exactly one spike per step",
+            vec!["inputs.0.rate_hz=10000.0"],
+            "inputs[0].rate_hz",
+        ),
+        (
+            "vanishing correlation",
+            vec!["inputs.0.correlation=1e-12"],
+            "must be 0 or at least 1e-6",
+        ),
+        (
+            "dt above the membrane and synaptic time constants",
+            vec![
+                "dt_ms=20.0",
+                "record.rate_bin_ms=20.0",
+                "record.neuron_interval_ms=20.0",
+            ],
+            "`dt_ms` = 20: must be ≤ 0.4 ms, a tenth of the fastest time constant (populations[1].tau_syn_ms = 4 ms)",
+        ),
+        (
+            "dt just above a tenth of the fastest time constant",
+            vec!["dt_ms=0.5"],
+            "allow_coarse_dt = true",
+        ),
+        (
+            "dt above a tenth of a fast STDP trace",
+            vec!["projections.1.plasticity.tau_ms=0.5"],
+            "(projections[1].plasticity.tau_ms = 0.5 ms)",
+        ),
+        ("more than 2^53 steps", vec!["duration_ms=1e300"], "2^53"),
         ("bad --set syntax", vec!["n"], "expected KEY=VALUE"),
         (
             "--set index out of range",
@@ -203,6 +253,51 @@ fn every_bad_config_is_refused_with_a_clear_message() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn long_names_are_refused_before_they_become_file_names() {
+    // A plastic projection's weights go to `weights_<from>_to_<to>_*.npy`; a 300-character
+    // population name would make that longer than file systems allow.
+    let long = "A".repeat(300);
+    let sets = vec![
+        format!("populations.1.name={long}"),
+        format!("projections.1.from={long}"),
+        format!("projections.3.from={long}"),
+        format!("projections.3.to={long}"),
+        format!("projections.2.to={long}"),
+        format!("projections.5.to={long}"),
+    ];
+    let e = NetworkSpec::from_toml_with_overrides(GOOD, &sets).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`populations[1].name` = \"AAAAAAAAAAAAAAAA…\" (300 characters): names are at most 64 characters"),
+        "{msg}"
+    );
+    // 64 characters are fine.
+    let ok = "B".repeat(64);
+    let sets: Vec<String> = sets.iter().map(|s| s.replace(&long, &ok)).collect();
+    NetworkSpec::from_toml_with_overrides(GOOD, &sets).unwrap();
+}
+
+#[test]
+fn coarse_dt_is_accepted_at_the_bound_or_when_asked_for() {
+    // The fastest time constant of the example is τ_syn,I = 4 ms: dt up to 0.4 ms.
+    let ok = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        NetworkSpec::from_toml_with_overrides(GOOD, &sets)
+    };
+    assert_eq!(ok(&["dt_ms=0.4"]).unwrap().dt_ms, 0.4);
+    assert!(ok(&["dt_ms=0.5"]).is_err());
+    let coarse = ok(&["dt_ms=0.5", "allow_coarse_dt=true"]).unwrap();
+    // The override survives the resolved config.
+    assert!(coarse.to_resolved_toml().contains("allow_coarse_dt = true"));
+    assert!(
+        !NetworkSpec::from_toml(GOOD)
+            .unwrap()
+            .to_resolved_toml()
+            .contains("allow_coarse_dt")
+    );
 }
 
 #[test]

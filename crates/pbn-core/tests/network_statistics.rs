@@ -3,7 +3,7 @@
 mod common;
 
 use common::{build, example, rates, simulate, spec};
-use pbn_core::{MemorySink, NetworkSpec, Phase, SimError};
+use pbn_core::{MemorySink, NetworkSpec, Phase, SimError, ThreadPacing};
 
 /// Mean of a plastic block's mean-weight records over (from_ms, to_ms].
 fn mean_weight(sink: &MemorySink, k: usize, from_ms: f64, to_ms: f64) -> f64 {
@@ -76,6 +76,37 @@ fn results_are_bit_identical_for_any_thread_count() {
     assert_eq!(a.spike_ids, sliced.spike_ids);
     assert_eq!(a.spike_times_ms, sliced.spike_times_ms);
     assert_eq!(a.neurons, sliced.neurons);
+    // Switching between the team and the calling thread (as adaptive pacing does when the
+    // team is slower) changes nothing either: batches of 97 steps, the weight records of
+    // every 500 steps falling in both kinds.
+    let mut sim = build(&s, 3);
+    sim.set_thread_pacing(ThreadPacing::Alternate(97));
+    let mut mixed = MemorySink::default();
+    sim.run(&mut mixed).unwrap();
+    assert_eq!(a.spike_ids, mixed.spike_ids);
+    assert_eq!(a.spike_times_ms, mixed.spike_times_ms);
+    assert_eq!(a.neurons, mixed.neurons);
+    for (x, y) in a.weights.iter().zip(&mixed.weights) {
+        for (rx, ry) in x.iter().zip(y) {
+            assert_eq!(rx.0, ry.0);
+            assert_eq!(
+                rx.1.iter().map(|w| w.to_bits()).collect::<Vec<_>>(),
+                ry.1.iter().map(|w| w.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!((rx.2.to_bits(), rx.3.to_bits()), (ry.2.to_bits(), ry.3.to_bits()));
+        }
+    }
+    for p in [0, 1] {
+        let (w1, w2) = (sim1.synapses(p), sim.synapses(p));
+        assert!(w1.2.iter().zip(&w2.2).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+    // And adaptive pacing (whichever way it picks on this machine).
+    let mut sim = build(&s, 2);
+    sim.set_thread_pacing(ThreadPacing::Adaptive);
+    let mut adaptive = MemorySink::default();
+    sim.run(&mut adaptive).unwrap();
+    assert_eq!(a.spike_ids, adaptive.spike_ids);
+    assert_eq!(a.neurons, adaptive.neurons);
 }
 
 #[test]
@@ -91,6 +122,8 @@ fn networks_beyond_one_target_block_are_bit_identical_for_any_thread_count() {
         // Plastic E→E too: 112,000 presynaptic neurons span two presynaptic blocks.
         "projections.0.plasticity={rule=\"kohonen\", eta=0.5, beta=2.0}".to_string(),
         "stimuli=[{population=\"E\", current=0.01}, {population=\"I\", current=0.01}]".to_string(),
+        // The stimuli drive E at about 120 Hz over the 12 ms: not a runaway to stop here.
+        "guard.max_rate_hz=1000".to_string(),
     ];
     sets.extend((0..6).map(|k| format!("projections.{k}.probability=0.0002")));
     let s = NetworkSpec::from_toml_with_overrides(&example("istdp_i_to_e.toml"), &sets).unwrap();
@@ -218,6 +251,63 @@ fn runaway_guard_stops_the_run_and_keeps_the_recording() {
     }
     assert!(sim.time_ms() < s.duration_ms);
     assert!(!sink.spike_ids.is_empty() && !sink.rates.is_empty());
+}
+
+#[test]
+fn runaway_guard_works_in_runs_shorter_than_its_window() {
+    // The exploding network of the test above, 400 ms against the default 500 ms window: the
+    // window's spike budget (100 Hz × 500 ms) is spent within milliseconds, and the run stops
+    // then, with the rate over the part of the window so far.
+    let s = spec(
+        "default.toml",
+        &[
+            "n=1000",
+            "projections.1.weight=-5.0",
+            "projections.3.weight=-5.0",
+            "duration_ms=400",
+        ],
+    );
+    assert_eq!(s.guard.window_ms, 500.0);
+    for threads in [1, 2] {
+        let mut sim = build(&s, threads);
+        match sim.run(&mut MemorySink::default()) {
+            Err(SimError::Runaway {
+                rate_hz,
+                limit_hz,
+                window_ms,
+                t_ms,
+                ..
+            }) => {
+                assert!(
+                    rate_hz > limit_hz && window_ms == t_ms && t_ms < 100.0,
+                    "{rate_hz} Hz over {window_ms} ms"
+                );
+            }
+            other => panic!("{threads} thread(s): expected a runaway stop, got {other:?}"),
+        }
+    }
+    // A balanced network (E about 5 Hz, I about 11 Hz at N = 1000) against an 8 Hz limit for
+    // 300 ms: I never spends the 500 ms window's budget (4 spikes per neuron), but the rate over
+    // the whole run, checked at its end, is above the limit.
+    let s = spec("default.toml", &["n=1000", "duration_ms=300", "guard.max_rate_hz=8.0"]);
+    let mut sim = build(&s, 1);
+    match sim.run(&mut MemorySink::default()) {
+        Err(SimError::Runaway {
+            population,
+            rate_hz,
+            window_ms,
+            t_ms,
+            ..
+        }) => {
+            assert_eq!((population.as_str(), window_ms, t_ms), ("I", 300.0, 300.0));
+            assert!(rate_hz > 8.0 && rate_hz < 8.0 * 500.0 / 300.0, "{rate_hz}");
+        }
+        other => panic!("expected a runaway stop at the end, got {other:?}"),
+    }
+    assert!(sim.is_finished());
+    // Under the limit, the same run completes.
+    let s = spec("default.toml", &["n=1000", "duration_ms=300", "guard.max_rate_hz=20.0"]);
+    simulate(&s, 1);
 }
 
 #[test]

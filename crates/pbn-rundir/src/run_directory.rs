@@ -34,6 +34,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The error for records of a plastic projection whose files were never opened (`start`
+/// failed before it got there).
+fn not_started(k: usize) -> io::Error {
+    io::Error::other(format!(
+        "no files were opened for plastic projection {k} (the run directory could not be set up)"
+    ))
+}
+
 /// Streams recordings into a directory.
 pub struct RunDirectory {
     root: PathBuf,
@@ -194,9 +202,16 @@ impl RecordSink for RunDirectory {
         {
             t.extend([t_ms])?;
         }
-        self.weight_samples[k].extend(samples.iter().copied())?;
-        self.weight_mean[k].extend([mean])?;
-        self.weight_std[k].extend([std])
+        let (Some(samples_stream), Some(mean_stream), Some(std_stream)) = (
+            self.weight_samples.get_mut(k),
+            self.weight_mean.get_mut(k),
+            self.weight_std.get_mut(k),
+        ) else {
+            return Err(not_started(k));
+        };
+        samples_stream.extend(samples.iter().copied())?;
+        mean_stream.extend([mean])?;
+        std_stream.extend([std])
     }
 
     fn neurons(&mut self, t_end_ms: f64, voltage_mv: &[f64], currents: &[f64]) -> io::Result<()> {
@@ -211,7 +226,7 @@ impl RecordSink for RunDirectory {
     }
 
     fn final_weights(&mut self, k: usize, pre: &[u32], post: &[u32], weight: &[f64]) -> io::Result<()> {
-        let name = self.plastic_names[k].clone();
+        let name = self.plastic_names.get(k).ok_or_else(|| not_started(k))?.clone();
         self.array(&format!("final_weights_{name}_pre.npy"), pre)?;
         self.array(&format!("final_weights_{name}_post.npy"), post)?;
         self.array(&format!("final_weights_{name}_j.npy"), weight)

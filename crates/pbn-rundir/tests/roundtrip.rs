@@ -63,3 +63,19 @@ fn recordings_read_back_exactly() {
     assert_eq!(n.currents[2].0, "X");
     assert_eq!(n.currents[2].1.row(1), &memory.neurons[1].2[16..24]);
 }
+
+#[test]
+fn records_of_a_projection_whose_files_were_never_opened_are_errors_not_panics() {
+    // `start` failing half-way (e.g. a file name the file system refuses) leaves a plastic
+    // projection without streams; the run then still writes its final weights and meta.json.
+    use pbn_core::RecordSink;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dir = RunDirectory::create(tmp.path(), "").unwrap();
+    let e = dir.final_weights(0, &[0], &[1], &[2.0]).unwrap_err();
+    assert!(
+        e.to_string().contains("no files were opened for plastic projection 0"),
+        "{e}"
+    );
+    let e = dir.weights(0, 0.0, &[1.0], 1.0, 0.0).unwrap_err();
+    assert!(e.to_string().contains("no files were opened"), "{e}");
+}

@@ -14,7 +14,7 @@ const COMPATIBLE_RTOL: f64 = 1e-9;
 /// Solves W r + ξ = 0 for the rates (kHz), or says why there is no positive balanced state.
 pub fn solve_rates(model: &Model, w: &Matrix, drive: &[f64]) -> Result<Vec<f64>, TheoryError> {
     let rhs: Vec<f64> = drive.iter().map(|x| -x).collect();
-    match linalg::solve(w, &rhs) {
+    match linalg::solve(w, &rhs).map_err(|e| in_w(e, model, w))? {
         Some(r) => {
             if r.iter().all(|&x| x > 0.0) {
                 Ok(r)
@@ -28,9 +28,35 @@ pub fn solve_rates(model: &Model, w: &Matrix, drive: &[f64]) -> Result<Vec<f64>,
         }
         None => Err(TheoryError::SingularW {
             det: linalg::det(w),
-            compatibility: compatibility(model, w, drive),
+            compatibility: compatibility(model, w, drive)?,
         }),
     }
+}
+
+/// A numerical failure on W, said in the config's terms: the largest entry and its projection.
+fn in_w(e: TheoryError, model: &Model, w: &Matrix) -> TheoryError {
+    let TheoryError::Numerical(msg) = e else {
+        return e;
+    };
+    let mut largest = (0.0f64, 0, 0);
+    for (a, row) in w.iter().enumerate() {
+        for (b, &x) in row.iter().enumerate() {
+            // NaN counts as the largest.
+            if x.is_nan() || x.abs() > largest.0 {
+                largest = (x.abs(), a, b);
+            }
+        }
+    }
+    let (_, a, b) = largest;
+    let names = |k: usize| model.populations.get(k).map_or("?".to_string(), |p| p.name.clone());
+    TheoryError::Numerical(format!(
+        "{msg}; the matrix is W = p·j·q, whose largest entry W[{}][{}] = {:.3e} comes from the projection {} → {}",
+        names(a),
+        names(b),
+        w[a][b],
+        names(b),
+        names(a)
+    ))
 }
 
 /// Balanced rates (kHz) of `model` at the given plastic weights.
@@ -49,9 +75,10 @@ pub fn initial_rates_hz(spec: &pbn_core::NetworkSpec) -> Option<Vec<f64>> {
 
 /// The compatibility conditions uᵀξ = 0 of a singular W, one per left null vector u
 /// (docs/theory.md §4.8: with E1 and E2 sharing outgoing weights, the E1 and E2 rows must agree).
-pub fn compatibility(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Compatibility> {
+pub fn compatibility(model: &Model, w: &Matrix, drive: &[f64]) -> Result<Vec<Compatibility>, TheoryError> {
     let scale = drive.iter().map(|x| x.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    linalg::left_null_space(w, linalg::SINGULAR_RCOND.sqrt())
+    Ok(linalg::left_null_space(w, linalg::SINGULAR_RCOND.sqrt())
+        .map_err(|e| in_w(e, model, w))?
         .into_iter()
         .map(|u| {
             let residual: f64 = u.iter().zip(drive).map(|(u, x)| u * x).sum();
@@ -68,7 +95,7 @@ pub fn compatibility(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Compatibil
                 satisfied: residual.abs() <= COMPATIBLE_RTOL * scale,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// One sign condition of the balanced state, with whether it holds.
@@ -86,10 +113,15 @@ pub struct Condition {
 pub fn conditions(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Condition> {
     let mut out = Vec::new();
     let det = linalg::det(w);
-    let rcond = linalg::reciprocal_condition(w);
-    out.push(Condition {
-        text: format!("det W = {det:.6} ≠ 0 (σ_min/σ_max = {rcond:.3e})"),
-        holds: rcond >= linalg::SINGULAR_RCOND,
+    out.push(match linalg::reciprocal_condition(w) {
+        Ok(rcond) => Condition {
+            text: format!("det W = {det:.6} ≠ 0 (σ_min/σ_max = {rcond:.3e})"),
+            holds: rcond >= linalg::SINGULAR_RCOND,
+        },
+        Err(e) => Condition {
+            text: format!("det W = {det:.6} ≠ 0 (σ_min/σ_max cannot be computed: {e})"),
+            holds: false,
+        },
     });
     if w.len() == 2 {
         let names: Vec<&str> = model.populations.iter().map(|p| p.name.as_str()).collect();
@@ -115,7 +147,7 @@ pub fn conditions(model: &Model, w: &Matrix, drive: &[f64]) -> Vec<Condition> {
             holds: n1 > 0.0,
         });
     }
-    if let Some(r) = linalg::solve(w, &drive.iter().map(|x| -x).collect::<Vec<_>>()) {
+    if let Ok(Some(r)) = linalg::solve(w, &drive.iter().map(|x| -x).collect::<Vec<_>>()) {
         for (p, r) in model.populations.iter().zip(r) {
             out.push(Condition {
                 text: format!("r_{} = {:.5} Hz > 0", p.name, r * 1e3),

@@ -13,6 +13,7 @@
 //! and C_ab = T_win c r_a r_b/r_x (c > 0). The reference code drops the O(1/N) part when c > 0;
 //! `finite_n_terms = true` keeps it as (1 − c_m)(T_win/N)(r_x,m/q_x,m) v_m v_mᵀ.
 
+use crate::error::TheoryError;
 use crate::linalg::{self, Matrix, zeros};
 use crate::model::Model;
 
@@ -52,7 +53,7 @@ impl CovarianceTerms {
 
 /// Count covariance per unit window length, C/T_win (kHz = spikes²/ms), K×K. `w_inverse_apply`
 /// solves W v = b; if W is singular the minimum-norm least-squares response is used.
-pub fn covariance_rate(model: &Model, w: &Matrix, terms: CovarianceTerms) -> Matrix {
+pub fn covariance_rate(model: &Model, w: &Matrix, terms: CovarianceTerms) -> Result<Matrix, TheoryError> {
     let k = model.k();
     let mut c = zeros(k, k);
     let nf = model.n as f64;
@@ -65,8 +66,10 @@ pub fn covariance_rate(model: &Model, w: &Matrix, terms: CovarianceTerms) -> Mat
         if col.iter().all(|&x| x == 0.0) {
             continue;
         }
-        let v =
-            linalg::solve(w, &col).unwrap_or_else(|| linalg::lstsq_min_norm(w, &col, linalg::SINGULAR_RCOND.sqrt()));
+        let v = match linalg::solve(w, &col)? {
+            Some(v) => v,
+            None => linalg::lstsq_min_norm(w, &col, linalg::SINGULAR_RCOND.sqrt())?,
+        };
         let cx = input.correlation;
         let mut scale = 0.0;
         if terms.correlated && cx > 0.0 {
@@ -85,15 +88,26 @@ pub fn covariance_rate(model: &Model, w: &Matrix, terms: CovarianceTerms) -> Mat
             }
         }
     }
-    c
+    Ok(c)
 }
 
-/// Population-averaged spike-count covariances for a window `window_ms` (spikes²), K×K.
-pub fn count_covariance(model: &Model, w: &Matrix, window_ms: f64, finite_n_terms: bool) -> Matrix {
-    covariance_rate(model, w, CovarianceTerms::reported(finite_n_terms))
+/// Population-averaged spike-count covariances for a window `window_ms` (spikes²), K×K, or why
+/// they cannot be computed (a numerical failure of the linear algebra on W).
+pub fn try_count_covariance(
+    model: &Model,
+    w: &Matrix,
+    window_ms: f64,
+    finite_n_terms: bool,
+) -> Result<Matrix, TheoryError> {
+    Ok(covariance_rate(model, w, CovarianceTerms::reported(finite_n_terms))?
         .into_iter()
         .map(|row| row.into_iter().map(|x| x * window_ms).collect())
-        .collect()
+        .collect())
+}
+
+/// [`try_count_covariance`], with NaN entries where it fails.
+pub fn count_covariance(model: &Model, w: &Matrix, window_ms: f64, finite_n_terms: bool) -> Matrix {
+    try_count_covariance(model, w, window_ms, finite_n_terms).unwrap_or_else(|_| vec![vec![f64::NAN; w.len()]; w.len()])
 }
 
 /// Correlation coefficients R_ab = C_ab/√(V_a V_b) with count variances V_a = F r_a T_win
@@ -114,11 +128,11 @@ pub fn correlation(count_cov: &Matrix, rates: &[f64], window_ms: f64, fano: f64)
 
 /// Γ_ab = κ·C_ab/T_win (kHz), the kernel-weighted cross-covariance integral of docs/theory.md §4.4 with the
 /// kernel attenuation κ (0 < κ ≤ 1, 1 when τ_STDP ≫ correlation time). Γ⁺ = Γ⁻ = Γ/2.
-pub fn gamma(model: &Model, w: &Matrix, kappa: f64, finite_n_terms: bool) -> Matrix {
-    covariance_rate(model, w, CovarianceTerms::drift(finite_n_terms))
+pub fn gamma(model: &Model, w: &Matrix, kappa: f64, finite_n_terms: bool) -> Result<Matrix, TheoryError> {
+    Ok(covariance_rate(model, w, CovarianceTerms::drift(finite_n_terms))?
         .into_iter()
         .map(|row| row.into_iter().map(|x| kappa * x).collect())
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -148,8 +162,8 @@ mod tests {
             }
         }
         // Γ in the drift drops the O(1/N) term at leading order, keeps it on request.
-        assert_eq!(gamma(&m, &w, 1.0, false)[0][0], 0.0);
-        assert!(rel(gamma(&m, &w, 0.5, true)[0][0], 0.5 * c[0][0] / 250.0) < 1e-12);
+        assert_eq!(gamma(&m, &w, 1.0, false).unwrap()[0][0], 0.0);
+        assert!(rel(gamma(&m, &w, 0.5, true).unwrap()[0][0], 0.5 * c[0][0] / 250.0) < 1e-12);
 
         spec.inputs[0].correlation = 0.1;
         let m = Model::new(&spec, 0.0).unwrap();

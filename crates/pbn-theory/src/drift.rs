@@ -97,12 +97,24 @@ pub fn block_drift_scale(rule: &PlasticityRule, j: f64, r_post: f64, r_pre: f64,
 
 /// dj/dt (weight/ms) of every plastic block at plastic weights `j`, given rates (kHz) and the
 /// matrix W used for Γ.
-pub fn drift_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts: &DriftOptions) -> Vec<f64> {
+pub fn drift_at_rates(
+    model: &Model,
+    j: &[f64],
+    rates: &[f64],
+    w: &Matrix,
+    opts: &DriftOptions,
+) -> Result<Vec<f64>, TheoryError> {
     per_block(model, j, rates, w, opts, block_drift)
 }
 
 /// [`block_drift_scale`] of every plastic block.
-pub fn drift_scale_at_rates(model: &Model, j: &[f64], rates: &[f64], w: &Matrix, opts: &DriftOptions) -> Vec<f64> {
+pub fn drift_scale_at_rates(
+    model: &Model,
+    j: &[f64],
+    rates: &[f64],
+    w: &Matrix,
+    opts: &DriftOptions,
+) -> Result<Vec<f64>, TheoryError> {
     per_block(model, j, rates, w, opts, block_drift_scale)
 }
 
@@ -114,9 +126,12 @@ fn per_block(
     w: &Matrix,
     opts: &DriftOptions,
     f: impl Fn(&PlasticityRule, f64, f64, f64, f64) -> f64,
-) -> Vec<f64> {
-    let gamma = (opts.kappa != 0.0).then(|| covariance::gamma(model, w, opts.kappa, opts.finite_n_terms));
-    model
+) -> Result<Vec<f64>, TheoryError> {
+    let gamma = match opts.kappa != 0.0 {
+        true => Some(covariance::gamma(model, w, opts.kappa, opts.finite_n_terms)?),
+        false => None,
+    };
+    Ok(model
         .plastic
         .iter()
         .zip(j)
@@ -126,7 +141,7 @@ fn per_block(
             let g = gamma.as_ref().map_or(0.0, |g| g[bl.post][bl.pre]);
             f(rule, jb, rates[bl.post], rates[bl.pre], g)
         })
-        .collect()
+        .collect())
 }
 
 /// The reduced weight dynamics dj/dt = F(j) with rates re-solved from balance at every point
@@ -134,7 +149,7 @@ fn per_block(
 pub fn drift(model: &Model, j: &[f64], opts: &DriftOptions) -> Result<(Vec<f64>, Vec<f64>), TheoryError> {
     let w = model.w(j);
     let r = balance::solve_rates(model, &w, &model.drive())?;
-    Ok((drift_at_rates(model, j, &r, &w, opts), r))
+    Ok((drift_at_rates(model, j, &r, &w, opts)?, r))
 }
 
 #[cfg(test)]

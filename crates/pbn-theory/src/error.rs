@@ -44,6 +44,10 @@ pub enum TheoryError {
     /// A sweep specification could not be used.
     #[error("sweep: {0}")]
     Sweep(String),
+    /// The linear algebra failed on the numbers it was given (e.g. entries so large that their
+    /// squares overflow double precision).
+    #[error("numerical failure: {0}")]
+    Numerical(String),
 }
 
 /// A compatibility condition of singular balance equations: Σ_a u_a ξ_a must vanish.

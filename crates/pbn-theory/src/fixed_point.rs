@@ -190,9 +190,17 @@ fn describe(model: &Model, j: Vec<f64>, rates: Vec<f64>, opts: &DriftOptions) ->
         match jacobian(model, &j, opts) {
             Ok(jac) => {
                 let jac_s: Matrix = jac.iter().map(|row| row.iter().map(|x| x * 1e3).collect()).collect();
-                let ev = linalg::eigenvalues(&jac_s);
-                let st = Stability::classify(&ev);
-                (Some(jac_s), ev, st)
+                match linalg::eigenvalues(&jac_s) {
+                    Ok(ev) => {
+                        let st = Stability::classify(&ev);
+                        (Some(jac_s), ev, st)
+                    }
+                    Err(e) => (
+                        Some(jac_s),
+                        vec![],
+                        Stability::Undetermined(format!("the Jacobian's eigenvalues cannot be computed ({e})")),
+                    ),
+                }
             }
             Err(e) => (
                 None,
@@ -366,13 +374,18 @@ fn scan_1d(model: &Model, j0: f64, opts: &SolverOptions) -> Scan {
         match eval(j) {
             Ok((f, r)) => {
                 let w = model.w(&[j]);
-                let sc = drift::drift_scale_at_rates(model, &[j], &r, &w, &opts.drift)[0];
-                pts.push(Some(Pt {
-                    j,
-                    f,
-                    scale: sc,
-                    det: linalg::det(&w),
-                }));
+                match drift::drift_scale_at_rates(model, &[j], &r, &w, &opts.drift) {
+                    Ok(sc) => pts.push(Some(Pt {
+                        j,
+                        f,
+                        scale: sc[0],
+                        det: linalg::det(&w),
+                    })),
+                    Err(e) => {
+                        first_err.push((j, e));
+                        pts.push(None);
+                    }
+                }
             }
             Err(e) => {
                 first_err.push((j, e));
@@ -490,17 +503,17 @@ fn sort_points(points: &mut [FixedPoint]) {
 
 /// The joint residual G(r, j) = [W(j) r + ξ; F(j, r)/ρ], with F the drift (per ms) and ρ each
 /// rule's rate (so the roots are those of the drift, at a scale independent of η).
-fn joint_residual(model: &Model, x: &[f64], opts: &DriftOptions) -> Vec<f64> {
+fn joint_residual(model: &Model, x: &[f64], opts: &DriftOptions) -> Result<Vec<f64>, TheoryError> {
     let k = model.k();
     let (r, j) = x.split_at(k);
     let w = model.w(j);
     let xi = model.drive();
     let mut g: Vec<f64> = linalg::mat_vec(&w, r).iter().zip(&xi).map(|(a, b)| a + b).collect();
-    let f = drift::drift_at_rates(model, j, r, &w, opts);
+    let f = drift::drift_at_rates(model, j, r, &w, opts)?;
     for (fk, &b) in f.iter().zip(&model.plastic) {
         g.push(fk / model.blocks[b].rule.as_ref().expect("plastic").rate);
     }
-    g
+    Ok(g)
 }
 
 fn newton_multistart(model: &Model, initial: &[f64], opts: &SolverOptions) -> Result<FixedPoints, TheoryError> {
@@ -526,7 +539,20 @@ fn newton_multistart(model: &Model, initial: &[f64], opts: &SolverOptions) -> Re
         // Initial rates: balance if possible, else least squares, floored at 1 Hz.
         let w = model.w(&j0);
         let rhs: Vec<f64> = model.drive().iter().map(|x| -x).collect();
-        let r0 = linalg::solve(&w, &rhs).unwrap_or_else(|| linalg::lstsq_min_norm(&w, &rhs, 1e-9));
+        let r0 = match linalg::solve(&w, &rhs) {
+            Ok(Some(r)) => r,
+            Ok(None) => match linalg::lstsq_min_norm(&w, &rhs, 1e-9) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(e.to_string());
+                    continue;
+                }
+            },
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
         let mut x: Vec<f64> = r0.iter().map(|r| r.max(1e-3)).collect();
         x.extend(&j0);
         match newton(model, x, &signs, opts) {
@@ -556,13 +582,15 @@ fn newton_multistart(model: &Model, initial: &[f64], opts: &SolverOptions) -> Re
         .into_iter()
         .map(|(j, r)| {
             let w = model.w(&j);
-            if linalg::solve(&w, &r).is_none() {
-                let comp = balance::compatibility(model, &w, &model.drive());
-                notes.push(format!(
-                    "W is singular at the fixed point (det W = {:.3e}): balance fixes the rates only through the weights' compatibility condition(s) {}; the rates shown are the ones the homeostatic conditions select",
-                    linalg::det(&w),
-                    comp.iter().map(|c| c.condition.clone()).collect::<Vec<_>>().join(", ")
-                ));
+            if !matches!(linalg::solve(&w, &r), Ok(Some(_))) {
+                match balance::compatibility(model, &w, &model.drive()) {
+                    Ok(comp) => notes.push(format!(
+                        "W is singular at the fixed point (det W = {:.3e}): balance fixes the rates only through the weights' compatibility condition(s) {}; the rates shown are the ones the homeostatic conditions select",
+                        linalg::det(&w),
+                        comp.iter().map(|c| c.condition.clone()).collect::<Vec<_>>().join(", ")
+                    )),
+                    Err(e) => notes.push(format!("W cannot be analysed at the fixed point: {e}")),
+                }
             }
             describe(model, j, r, &opts.drift)
         })
@@ -587,7 +615,7 @@ fn newton(model: &Model, mut x: Vec<f64>, signs: &[f64], opts: &SolverOptions) -
         let mut s: Vec<f64> = (0..k)
             .map(|a| xi[a].abs() + w[a].iter().zip(r).map(|(w, r)| (w * r).abs()).sum::<f64>())
             .collect();
-        let sc = drift::drift_scale_at_rates(model, j, r, &w, &opts.drift);
+        let sc = drift::drift_scale_at_rates(model, j, r, &w, &opts.drift).map_err(|e| e.to_string())?;
         for (scale, &b) in sc.iter().zip(&model.plastic) {
             s.push(scale / model.blocks[b].rule.as_ref().expect("plastic").rate.abs());
         }
@@ -604,7 +632,7 @@ fn newton(model: &Model, mut x: Vec<f64>, signs: &[f64], opts: &SolverOptions) -
     };
     let admissible =
         |x: &[f64]| x[..k].iter().all(|&r| r > 0.0) && x[k..].iter().zip(signs).all(|(&j, &s)| j * s > 0.0);
-    let mut g = joint_residual(model, &x, &opts.drift);
+    let mut g = joint_residual(model, &x, &opts.drift).map_err(|e| e.to_string())?;
     let mut m = merit(&g);
     for _ in 0..opts.max_iter {
         if m < 1e-13 {
@@ -617,20 +645,24 @@ fn newton(model: &Model, mut x: Vec<f64>, signs: &[f64], opts: &SolverOptions) -
             up[l] += h;
             dn[l] -= h;
             let (gu, gd) = (
-                joint_residual(model, &up, &opts.drift),
-                joint_residual(model, &dn, &opts.drift),
+                joint_residual(model, &up, &opts.drift).map_err(|e| e.to_string())?,
+                joint_residual(model, &dn, &opts.drift).map_err(|e| e.to_string())?,
             );
             for i in 0..nx {
                 jac[i][l] = (gu[i] - gd[i]) / (2.0 * h);
             }
         }
         let neg: Vec<f64> = g.iter().map(|v| -v).collect();
-        let step = linalg::solve(&jac, &neg).unwrap_or_else(|| linalg::lstsq_min_norm(&jac, &neg, 1e-12));
+        let step = match linalg::solve(&jac, &neg).map_err(|e| e.to_string())? {
+            Some(step) => step,
+            None => linalg::lstsq_min_norm(&jac, &neg, 1e-12).map_err(|e| e.to_string())?,
+        };
         let mut lambda = 1.0;
         loop {
             let trial: Vec<f64> = x.iter().zip(&step).map(|(x, s)| x + lambda * s).collect();
             if admissible(&trial) {
-                let gt = joint_residual(model, &trial, &opts.drift);
+                // A trial point where the residual cannot be evaluated counts as no better.
+                let gt = joint_residual(model, &trial, &opts.drift).unwrap_or_else(|_| vec![f64::NAN; nx]);
                 let mt = merit(&gt);
                 if mt.is_finite() && mt < (1.0 - 1e-4 * lambda) * m {
                     let small = trial

@@ -93,13 +93,17 @@ pub(crate) fn build(model: &Model, opts: &TheoryOptions) -> Result<Prediction, T
     let w = model.w(&j0);
     let drive = model.drive();
     let rates = balance::solve_rates(model, &w, &drive);
+    // Not a property of the network but of the numbers: no prediction at all then.
+    if let Err(e @ TheoryError::Numerical(_)) = &rates {
+        return Err(e.clone());
+    }
     let compatibility = match &rates {
         Err(TheoryError::SingularW { compatibility, .. }) => compatibility.clone(),
         _ => vec![],
     };
     let (currents, covariance) = match &rates {
         Ok(r) => {
-            let count = covariance::count_covariance(model, &w, opts.window_ms, opts.finite_n_terms);
+            let count = covariance::try_count_covariance(model, &w, opts.window_ms, opts.finite_n_terms)?;
             let correlation = covariance::correlation(&count, r, opts.window_ms, opts.fano);
             (
                 balance::currents(model, &w, r),

@@ -57,16 +57,19 @@ macro_rules! step_context {
 }
 
 mod chunk;
+mod pacing;
 mod partition;
 mod profile;
 mod recorder;
 mod team;
 mod traces;
 
+pub use pacing::ThreadPacing;
 pub use profile::{Phase, PhaseProfile, ThreadProfile};
 use profile::{Stopwatch, lap};
 
 use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats};
+use pacing::Pacer;
 use partition::Partition;
 use recorder::Recorder;
 use traces::TraceSet;
@@ -109,7 +112,9 @@ pub enum SimError {
 /// Options that do not change results.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
-    /// Worker threads; results are identical for any value (0 counts as 1).
+    /// Worker threads; results are identical for any value (0 counts as 1). With more than one,
+    /// the simulation steps with them only while that is faster than with one thread
+    /// ([`ThreadPacing`]).
     pub threads: usize,
     /// Expected firing rate (Hz) of each population, in config order (e.g. the balanced-state
     /// prediction): used only to give the threads equal work; `None` assumes 10 Hz.
@@ -123,6 +128,11 @@ impl Default for SimOptions {
             expected_rates_hz: None,
         }
     }
+}
+
+/// The chunks (neuron id ranges) a simulation of `spec` with `threads` threads is split into.
+pub(crate) fn chunk_ranges(spec: &NetworkSpec, layout: &Layout, threads: usize) -> Vec<(usize, usize)> {
+    Partition::new(spec, layout, threads.min(layout.n).max(1), None).chunks
 }
 
 /// A stimulus resolved to steps.
@@ -166,6 +176,8 @@ pub struct Simulation {
     stopwatch: Option<Stopwatch>,
     /// Per-thread timing, when profiling is on with several.
     thread_profiles: Option<Vec<ThreadProfile>>,
+    /// With several threads: team or calling thread, batch by batch.
+    pacer: Pacer,
 }
 
 impl Simulation {
@@ -347,6 +359,7 @@ impl Simulation {
             recorder,
             stopwatch: None,
             thread_profiles: None,
+            pacer: Pacer::new(ThreadPacing::default()),
         })
     }
 
@@ -437,7 +450,13 @@ impl Simulation {
     /// Every synapse of a projection: (pre id, post id, unscaled weight), post-major.
     pub fn synapses(&self, projection: usize) -> (Vec<u32>, Vec<u32>, Vec<f64>) {
         let proj = &self.projections[projection];
-        let (mut pre, mut post, mut w) = (vec![], vec![], vec![]);
+        // Exact capacities: for a large projection this copy is the run's last peak of memory.
+        let total: usize = self.chunks.iter().map(|c| c.parts[projection].len()).sum();
+        let (mut pre, mut post, mut w) = (
+            Vec::with_capacity(total),
+            Vec::with_capacity(total),
+            Vec::with_capacity(total),
+        );
         for c in &self.chunks {
             let part = &c.parts[projection];
             if proj.rule.is_some() {
@@ -495,17 +514,58 @@ impl Simulation {
 
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
         if self.partition.threads() > 1 {
-            return self.run_steps_team(target, sink);
+            // Thread profiles time the team: always use it then.
+            if self.thread_profiles.is_some() {
+                return self.run_steps_team(target, None, sink);
+            }
+            while self.step < target {
+                let batch = self.pacer.plan(self.step);
+                let end = self.step.saturating_add(batch.steps).min(target);
+                let (start, started) = (self.step, std::time::Instant::now());
+                if batch.team {
+                    self.run_steps_team(end, batch.deadline, sink)?;
+                } else {
+                    self.run_steps_serial(end, batch.deadline, sink)?;
+                }
+                self.pacer.observe(batch.team, self.step - start, started.elapsed());
+            }
+            return Ok(());
         }
+        self.run_steps_serial(target, None, sink)
+    }
+
+    /// Steps up to `target` (or, after at least one step, until `deadline`) on the calling
+    /// thread, every chunk in turn.
+    fn run_steps_serial(
+        &mut self,
+        target: u64,
+        deadline: Option<std::time::Instant>,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
         if let Some(s) = self.stopwatch.as_mut() {
             s.resume();
         }
+        let first = self.step;
         while self.step < target {
+            if self.step > first && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                break;
+            }
             self.step_once();
             self.after_step(sink, None)?;
             lap(&mut self.stopwatch, Phase::Recording);
         }
         Ok(())
+    }
+
+    /// How a simulation with several threads chooses between its team and the calling thread
+    /// ([`ThreadPacing::Adaptive`] by default; results are the same either way).
+    pub fn set_thread_pacing(&mut self, pacing: ThreadPacing) {
+        self.pacer = Pacer::new(pacing);
+    }
+
+    /// Threads this simulation steps with at most (the requested number, at most one per neuron).
+    pub fn threads(&self) -> usize {
+        self.partition.threads()
     }
 
     /// Turns on timing: per phase of a step with one thread ([`Simulation::profile`]), per
@@ -550,6 +610,7 @@ impl Simulation {
             &self.spikes,
             &self.layout,
             max_rate_hz,
+            self.n_steps,
             weight_stats,
             sink,
         )

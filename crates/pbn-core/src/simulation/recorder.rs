@@ -1,5 +1,12 @@
 //! What the engine records each step (spikes, population rates, sampled neurons and synapses,
 //! block weight statistics), which synapses and neurons are sampled, and the runaway guard.
+//!
+//! The guard counts each population's spikes over consecutive windows of `guard.window_ms` and
+//! stops the run when a population's mean rate over a window exceeds `guard.max_rate_hz`. So that
+//! it works in runs of any length it also stops (a) as soon as a window's spikes exceed what the
+//! limit allows over the whole window (the window's rate will exceed it whatever follows), and
+//! (b) at the last step of a run, on the trailing partial window if that is at least half a
+//! window long or is the whole run (a shorter tail follows a window that was just checked).
 
 use rand::seq::index::sample;
 
@@ -34,6 +41,8 @@ pub(super) struct Recorder {
     pub(super) current_sum: Vec<f64>,
     pub(super) guard_steps: u64,
     pub(super) guard_counts: Vec<u64>,
+    /// Steps counted in `guard_counts` so far (the current window's elapsed part).
+    pub(super) guard_elapsed: u64,
 }
 
 impl Recorder {
@@ -118,6 +127,7 @@ impl Recorder {
             neuron_refs,
             guard_steps: steps(spec.guard.window_ms),
             guard_counts: vec![0; layout.populations.len()],
+            guard_elapsed: 0,
             started: false,
             plan: RecordingPlan {
                 populations: layout
@@ -162,6 +172,7 @@ impl Recorder {
         spikes: &[u32],
         layout: &Layout,
         max_rate_hz: f64,
+        last_step: u64,
         weight_stats: Option<&[(f64, f64)]>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
@@ -218,23 +229,38 @@ impl Recorder {
                 sink.weights(k, t, &samples, mean, std)?;
             }
         }
-        if i.is_multiple_of(rec.guard_steps) {
-            let window_ms = rec.guard_steps as f64 * dt_ms;
-            let limit = max_rate_hz;
-            for (p, &c) in rec.guard_counts.iter().enumerate() {
-                let pop = &layout.populations[p];
-                let rate = c as f64 / (pop.len as f64 * window_ms * 1e-3);
-                if rate > limit {
-                    return Err(SimError::Runaway {
-                        population: pop.name.clone(),
-                        rate_hz: rate,
-                        limit_hz: limit,
-                        window_ms,
-                        t_ms: t,
-                    });
-                }
+        rec.guard(step, dt_ms, layout, max_rate_hz, step >= last_step)
+    }
+
+    /// The runaway guard after step `step` (see the module docs); `last`: the run ends here.
+    fn guard(&mut self, step: u64, dt_ms: f64, layout: &Layout, max_rate_hz: f64, last: bool) -> Result<(), SimError> {
+        self.guard_elapsed += 1;
+        let full = self.guard_elapsed >= self.guard_steps;
+        let window_s = self.guard_steps as f64 * dt_ms * 1e-3;
+        // Rounded to the nanosecond: 56 steps of 0.1 ms are 5.6 ms, not 5.6000000000000005.
+        let ms = |steps: u64| (steps as f64 * dt_ms * 1e6).round() / 1e6;
+        let elapsed_ms = ms(self.guard_elapsed);
+        let tail = last && (2 * self.guard_elapsed >= self.guard_steps || self.guard_elapsed == step);
+        for (p, &c) in self.guard_counts.iter().enumerate() {
+            let pop = &layout.populations[p];
+            let over_budget = c as f64 > max_rate_hz * pop.len as f64 * window_s;
+            if !(full || tail || over_budget) {
+                continue;
             }
-            rec.guard_counts.fill(0);
+            let rate = c as f64 / (pop.len as f64 * elapsed_ms * 1e-3);
+            if rate > max_rate_hz {
+                return Err(SimError::Runaway {
+                    population: pop.name.clone(),
+                    rate_hz: rate,
+                    limit_hz: max_rate_hz,
+                    window_ms: elapsed_ms,
+                    t_ms: ms(step),
+                });
+            }
+        }
+        if full {
+            self.guard_counts.fill(0);
+            self.guard_elapsed = 0;
         }
         Ok(())
     }

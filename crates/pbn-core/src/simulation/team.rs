@@ -25,9 +25,12 @@
 //! have the same bits as the serial path's. In S0 and S2 only thread 0 runs. The barriers
 //! (acquire/release) order every write before the next phase's reads. This is what makes the
 //! raw pointers below sound. Spinning replaces rayon's sleep/wake round trips, which cost more
-//! than the work of a small step.
+//! than the work of a small step; a thread that has waited a while sleeps (see [`SpinBarrier`]),
+//! so that more threads than free cores slow a run down instead of stalling it.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
 
 use super::chunk::{Chunk, StepContext, mean_and_std};
 use super::profile::{Activity, ThreadClock, lap_thread};
@@ -35,14 +38,27 @@ use super::{SimError, Simulation, StimulusInputs, prepare_inputs};
 use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
 
-/// A reusable barrier that spins (then yields, if it waits long) instead of sleeping. If a
-/// party panics, the others panic at their next wait instead of spinning forever.
+/// A reusable barrier that spins, then yields, then sleeps. With a free core per thread the
+/// others arrive within microseconds and a wait never gets past spinning; when threads outnumber
+/// the free cores (more `--threads` than cores, or other programs running) a waiting thread
+/// would take a core from the ones that still have work, so after a short while it sleeps on a
+/// condition variable until the last party arrives and wakes it. If a party panics, the others
+/// panic at their next wait instead of waiting forever.
 pub(super) struct SpinBarrier {
     parties: usize,
     arrived: AtomicUsize,
     generation: AtomicUsize,
     poisoned: AtomicBool,
+    /// Threads asleep (or about to sleep) on `wake`.
+    sleepers: AtomicUsize,
+    lock: Mutex<()>,
+    wake: Condvar,
 }
+
+/// Busy-wait iterations before a waiting thread starts yielding (a few microseconds).
+const SPINS: u32 = 1_000;
+/// Yields before a waiting thread goes to sleep (each gives the core away if anyone needs it).
+const YIELDS: u32 = 50;
 
 /// Marks the barrier poisoned when the thread holding it unwinds.
 struct PoisonOnPanic<'a>(&'a SpinBarrier);
@@ -50,7 +66,10 @@ struct PoisonOnPanic<'a>(&'a SpinBarrier);
 impl Drop for PoisonOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.poisoned.store(true, Ordering::Release);
+            self.0.poisoned.store(true, Ordering::SeqCst);
+            // Wake sleepers so that they see the poison.
+            let _guard = self.0.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.0.wake.notify_all();
         }
     }
 }
@@ -62,6 +81,9 @@ impl SpinBarrier {
             arrived: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
             poisoned: AtomicBool::new(false),
+            sleepers: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
         }
     }
 
@@ -70,22 +92,43 @@ impl SpinBarrier {
         let generation = self.generation.load(Ordering::Acquire);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
             self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::Release);
+            // SeqCst with the sleepers' SeqCst increment and re-check below: either this load
+            // sees a sleeper (and wakes it under the lock), or the sleeper sees the new generation.
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            if self.sleepers.load(Ordering::SeqCst) > 0 {
+                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                self.wake.notify_all();
+            }
             return;
         }
-        let mut spins = 0u32;
-        while self.generation.load(Ordering::Acquire) == generation {
+        let released = || self.generation.load(Ordering::Acquire) != generation;
+        let check_poison = || {
             if self.poisoned.load(Ordering::Acquire) {
                 panic!("another simulation thread panicked");
             }
-            if spins < 1_000 {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                // More threads than free cores: let the others run.
-                std::thread::yield_now();
+        };
+        for _ in 0..SPINS {
+            if released() {
+                return;
             }
+            check_poison();
+            std::hint::spin_loop();
         }
+        for _ in 0..YIELDS {
+            if released() {
+                return;
+            }
+            check_poison();
+            std::thread::yield_now();
+        }
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        while self.generation.load(Ordering::SeqCst) == generation && !self.poisoned.load(Ordering::SeqCst) {
+            guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+        }
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        drop(guard);
+        check_poison();
     }
 }
 
@@ -290,10 +333,17 @@ impl Team {
 }
 
 impl Simulation {
-    /// Steps up to `target` with the partition's threads (see the module docs).
-    pub(super) fn run_steps_team(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+    /// Steps up to `target` (or, after at least one step, until `deadline`) with the
+    /// partition's threads (see the module docs).
+    pub(super) fn run_steps_team(
+        &mut self,
+        target: u64,
+        deadline: Option<Instant>,
+        sink: &mut dyn RecordSink,
+    ) -> Result<(), SimError> {
         let parties = self.partition.threads();
         let n_chunks = self.chunks.len();
+        let first = self.step;
         let barrier = SpinBarrier::new(parties);
         let stop = AtomicBool::new(false);
         let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; n_chunks];
@@ -361,7 +411,7 @@ impl Simulation {
             loop {
                 // SAFETY: S0 — the workers are parked at barrier A.
                 let s = unsafe { &mut *team.sim.0 };
-                if s.step >= target {
+                if s.step >= target || (s.step > first && deadline.is_some_and(|d| Instant::now() >= d)) {
                     break;
                 }
                 s.prelude();

@@ -10,7 +10,7 @@ mod validate;
 
 pub use overrides::{SetError, apply_set};
 pub use plasticity::{PlasticitySpec, SpikeTermSpec, WeightFactorSpec};
-pub use validate::{SpecError, SpecErrors};
+pub use validate::{DT_FRACTION_OF_TAU, MAX_IDS, MAX_NAME_LEN, SpecError, SpecErrors};
 
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +23,14 @@ pub struct NetworkSpec {
     /// Simulated time (ms); must be a whole number of steps.
     #[serde(default = "defaults::duration_ms")]
     pub duration_ms: f64,
-    /// Forward-Euler time step (ms).
+    /// Forward-Euler time step (ms); at most a tenth of the fastest time constant (τ_m, the
+    /// synaptic τs and the STDP τs) unless `allow_coarse_dt`.
     #[serde(default = "defaults::dt_ms")]
     pub dt_ms: f64,
+    /// Accept a `dt_ms` above a tenth of the fastest time constant (results are then dominated
+    /// by the integration error; for numerical experiments only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_coarse_dt: bool,
     /// Floating-point type of voltages and synaptic currents (`"f64"` or `"f32"`; weights,
     /// traces and plasticity are always f64). f32 roughly halves the cost of the voltage update
     /// and changes no measured statistic (see `state_float`).
@@ -88,7 +93,7 @@ pub enum Sign {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationSpec {
-    /// Name used in projections and output file names (letters, digits, `_`).
+    /// Name used in projections and output file names (letters, digits, `_`; at most 64).
     pub name: String,
     /// Sign of the population's outgoing weights.
     pub kind: Sign,
@@ -265,6 +270,10 @@ impl Default for GuardSpec {
     }
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 mod defaults {
     use super::Sign;
     pub fn duration_ms() -> f64 {
@@ -307,6 +316,7 @@ impl Default for NetworkSpec {
             n: 5000,
             duration_ms: defaults::duration_ms(),
             dt_ms: defaults::dt_ms(),
+            allow_coarse_dt: false,
             precision: Precision::default(),
             seed: defaults::seed(),
             populations: vec![

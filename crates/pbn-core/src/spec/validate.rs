@@ -6,6 +6,26 @@ use std::fmt;
 
 use super::{NetworkSpec, PlasticitySpec, Sign, SpikeTermSpec, WeightFactorSpec};
 
+/// Largest number of neurons (`n`), of neurons in a population and of trains in an input:
+/// neuron ids and train indices are 32-bit.
+pub const MAX_IDS: u64 = u32::MAX as u64;
+
+/// Longest population or input name: names become parts of file names
+/// (`weights_<from>_to_<to>_samples.npy`), which most file systems cap at 255 bytes.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// `dt_ms` may be at most this fraction of the fastest time constant (τ_m, synaptic τ, STDP τ):
+/// forward Euler replaces the exact decay e^(−dt/τ) per step by 1 − dt/τ, and at dt = τ/10 the
+/// decay over one τ comes out 5 % faster than e⁻¹ (0.9¹⁰ = 0.349 vs 0.368); at dt ≥ τ a current
+/// flips sign every step.
+pub const DT_FRACTION_OF_TAU: f64 = 0.1;
+
+/// Most time steps a run may have: step counts and times stay exact in f64 up to 2^53.
+const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
+
+/// Smallest non-zero input correlation: the mother process runs at rate_hz / correlation.
+pub const MIN_CORRELATION: f64 = 1e-6;
+
 /// One problem in a config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecError {
@@ -116,7 +136,14 @@ impl Checker {
         }
     }
     fn name(&mut self, key: String, name: &str, seen: &mut HashSet<String>) {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if name.chars().count() > MAX_NAME_LEN {
+            let head: String = name.chars().take(16).collect();
+            self.fail(
+                key,
+                format!("\"{head}…\" ({} characters)", name.chars().count()),
+                format!("names are at most {MAX_NAME_LEN} characters (they become parts of file names)"),
+            );
+        } else if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             self.fail(key, format!("{name:?}"), "names use letters, digits and `_` only");
         } else if !seen.insert(name.to_string()) {
             self.fail(
@@ -138,9 +165,23 @@ impl Checker {
                     self.fail(format!("{key}.fraction"), f, "must be > 0");
                 } else if (f * n as f64).round() < 1.0 {
                     self.fail(format!("{key}.fraction"), f, format!("gives no neuron at n = {n}"));
+                } else if (f * n as f64).round() > MAX_IDS as f64 {
+                    self.fail(
+                        format!("{key}.fraction"),
+                        f,
+                        format!(
+                            "gives {:.0} at n = {n}; at most {MAX_IDS} (ids are 32-bit)",
+                            (f * n as f64).round()
+                        ),
+                    );
                 }
             }
             (None, Some(0)) => self.fail(format!("{key}.size"), 0, "must be ≥ 1"),
+            (None, Some(s)) if s > MAX_IDS => self.fail(
+                format!("{key}.size"),
+                s,
+                format!("must be between 1 and {MAX_IDS} (ids are 32-bit)"),
+            ),
             (None, Some(_)) => {}
         }
     }
@@ -153,10 +194,23 @@ impl NetworkSpec {
         let dt = self.dt_ms;
         if self.n == 0 {
             c.fail("n", 0, "must be ≥ 1");
+        } else if self.n > MAX_IDS {
+            c.fail(
+                "n",
+                self.n,
+                format!("must be between 1 and {MAX_IDS} (neuron ids are 32-bit)"),
+            );
         }
         c.positive("dt_ms", dt);
         c.positive("duration_ms", self.duration_ms);
         c.multiple_of_dt("duration_ms", self.duration_ms, dt);
+        if dt > 0.0 && self.duration_ms / dt > MAX_STEPS {
+            c.fail(
+                "duration_ms",
+                self.duration_ms,
+                format!("needs more than 2^53 time steps of dt_ms = {dt}; steps are counted exactly only up to 2^53"),
+            );
+        }
 
         let mut names = HashSet::new();
         if self.populations.is_empty() {
@@ -167,9 +221,10 @@ impl NetworkSpec {
             let key = format!("populations[{i}]");
             c.name(format!("{key}.name"), &p.name, &mut names);
             c.size(&key, p.fraction, p.size, self.n);
-            total += p
-                .size
-                .unwrap_or_else(|| (p.fraction.unwrap_or(0.0) * self.n as f64).round() as u64);
+            total = total.saturating_add(
+                p.size
+                    .unwrap_or_else(|| (p.fraction.unwrap_or(0.0) * self.n as f64).round() as u64),
+            );
             c.positive(format!("{key}.tau_syn_ms"), p.tau_syn_ms);
             let e = &p.neuron;
             let nk = format!("{key}.neuron");
@@ -212,7 +267,26 @@ impl NetworkSpec {
             c.name(format!("{key}.name"), &x.name, &mut names);
             c.size(&key, x.fraction, x.size, self.n);
             c.non_negative(format!("{key}.rate_hz"), x.rate_hz);
+            let max_rate_hz = 1000.0 / dt;
+            if dt > 0.0 && dt.is_finite() && x.rate_hz.is_finite() && x.rate_hz >= max_rate_hz {
+                c.fail(
+                    format!("{key}.rate_hz"),
+                    x.rate_hz,
+                    format!(
+                        "must be below 1000/dt_ms = {max_rate_hz} Hz: a Poisson train must fire less than once per time step (dt_ms = {dt})"
+                    ),
+                );
+            }
             c.unit_interval(format!("{key}.correlation"), x.correlation);
+            if x.correlation > 0.0 && x.correlation < MIN_CORRELATION {
+                c.fail(
+                    format!("{key}.correlation"),
+                    x.correlation,
+                    format!(
+                        "must be 0 or at least {MIN_CORRELATION:e}: correlated trains share a mother process at rate_hz / correlation"
+                    ),
+                );
+            }
             if x.correlation > 0.0 {
                 c.non_negative(format!("{key}.jitter_ms"), x.jitter_ms);
             }
@@ -336,11 +410,47 @@ impl NetworkSpec {
         c.positive("guard.window_ms", self.guard.window_ms);
         c.multiple_of_dt("guard.window_ms", self.guard.window_ms, dt);
 
+        if let Some((key, tau)) = self.fastest_time_constant()
+            && dt.is_finite()
+            && dt > DT_FRACTION_OF_TAU * tau * (1.0 + 1e-9)
+            && !self.allow_coarse_dt
+        {
+            c.fail(
+                "dt_ms",
+                dt,
+                format!(
+                    "must be ≤ {} ms, a tenth of the fastest time constant ({key} = {tau} ms): forward Euler decays by 1 − dt/τ per step instead of e^(−dt/τ), 5 % off over one τ at dt = τ/10 and nonsense at dt ≥ τ; set `allow_coarse_dt = true` to run anyway",
+                    DT_FRACTION_OF_TAU * tau
+                ),
+            );
+        }
+
         if c.errors.is_empty() {
             Ok(())
         } else {
             Err(SpecErrors(c.errors))
         }
+    }
+
+    /// The smallest positive time constant that forward Euler integrates (membrane τ_m, synaptic
+    /// τ of every population and input, τ_STDP of every plastic projection), with its key.
+    pub fn fastest_time_constant(&self) -> Option<(String, f64)> {
+        let mut taus: Vec<(String, f64)> = vec![];
+        for (i, p) in self.populations.iter().enumerate() {
+            taus.push((format!("populations[{i}].neuron.tau_m_ms"), p.neuron.tau_m_ms));
+            taus.push((format!("populations[{i}].tau_syn_ms"), p.tau_syn_ms));
+        }
+        for (i, x) in self.inputs.iter().enumerate() {
+            taus.push((format!("inputs[{i}].tau_syn_ms"), x.tau_syn_ms));
+        }
+        for (i, p) in self.projections.iter().enumerate() {
+            if let Some(rule) = &p.plasticity {
+                taus.push((format!("projections[{i}].plasticity.tau_ms"), rule.tau_ms()));
+            }
+        }
+        taus.into_iter()
+            .filter(|(_, t)| t.is_finite() && *t > 0.0)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     fn errors_free(&self, c: &Checker) -> bool {

@@ -1,7 +1,7 @@
 //! Helpers shared by the whole-network tests.
 #![allow(dead_code)] // each test file uses a subset
 
-use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
+use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation, ThreadPacing};
 
 /// The text of `examples/NAME`.
 pub fn example(name: &str) -> String {
@@ -30,16 +30,19 @@ pub fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> V
         .collect()
 }
 
-/// Builds `spec` for `threads` threads.
+/// Builds `spec` for `threads` threads, which step every step (no adaptive fallback to one
+/// thread: these tests are about the team).
 pub fn build(spec: &NetworkSpec, threads: usize) -> Simulation {
-    Simulation::new(
+    let mut sim = Simulation::new(
         spec,
         SimOptions {
             threads,
             ..Default::default()
         },
     )
-    .unwrap()
+    .unwrap();
+    sim.set_thread_pacing(ThreadPacing::Team);
+    sim
 }
 
 /// Builds and runs `spec` to its end with `threads` threads.
