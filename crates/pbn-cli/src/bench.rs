@@ -39,7 +39,7 @@ pub struct BenchArgs {
 }
 
 pub fn bench(mut args: BenchArgs) -> Result<ExitCode, String> {
-    args.threads = crate::run::resolve_threads(args.threads);
+    args.threads = crate::resources::resolve_threads(args.threads);
     let mut sets = vec![
         format!("n={}", args.n),
         format!("duration_ms={:?}", args.duration_ms),

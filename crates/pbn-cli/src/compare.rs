@@ -46,6 +46,10 @@ pub struct CompareArgs {
     /// Simulations run at the same time [default: number of cores].
     #[arg(long)]
     jobs: Option<usize>,
+    /// Run even if the simulations running at once are estimated to need more memory than is
+    /// available (see `pbn run --help`).
+    #[arg(long)]
+    force: bool,
 }
 
 /// One row of the comparison.
@@ -136,6 +140,17 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let pending: Vec<&Point> = manifest
+        .points
+        .iter()
+        .filter(|p| {
+            matches!(
+                pbn_study::point_state(&out, p),
+                PointState::Pending | PointState::Running
+            )
+        })
+        .collect();
+    crate::study::largest_fits(&study, &pending, workers, 1, args.force, false)?;
     eprintln!(
         "pbn compare: {} simulation(s) ({} value(s) of {key} × {} realization(s)), {workers} at a time, into {}",
         manifest.points.len(),

@@ -8,6 +8,7 @@ mod compare;
 mod config;
 mod plot;
 mod progress;
+mod resources;
 mod run;
 mod signals;
 mod study;

@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pbn_core::memory::{LARGE_BYTES, available_memory, format_bytes};
-use pbn_core::{MemoryEstimate, NetworkSpec, SimOptions, Simulation};
+use pbn_core::{MemoryEstimate, SimOptions, Simulation};
 use pbn_rundir::{ExecuteOptions, RunStatus, execute};
 
 use crate::config::load;
 use crate::progress::Progress;
+use crate::resources::{check_memory, resolve_threads};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -35,51 +35,6 @@ pub struct RunArgs {
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
-}
-
-/// The thread count to use for `--threads requested`: 0 means every available core, and more
-/// than the available cores are reduced to them with a warning on stderr (threads beyond the
-/// cores cannot run at once, and a step waits for all of them at every phase).
-pub(crate) fn resolve_threads(requested: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match requested {
-        0 => cores,
-        k if k > cores => {
-            eprintln!(
-                "warning: --threads {k} is more than the {cores} available core(s); using {cores} (results are identical for any number of threads)"
-            );
-            cores
-        }
-        k => k,
-    }
-}
-
-/// Refuses (unless `force`) a run whose estimated memory exceeds what is available, and says
-/// how much a large one needs.
-fn check_memory(spec: &NetworkSpec, threads: usize, force: bool, quiet: bool) -> Result<(), String> {
-    let estimate = MemoryEstimate::new(spec, threads);
-    let peak = estimate.peak_bytes();
-    let available = available_memory();
-    if let Some((bytes, source)) = &available
-        && peak > *bytes
-    {
-        let message = format!(
-            "this run needs {estimate}, but only {} is available ({source})",
-            format_bytes(*bytes)
-        );
-        if !force {
-            return Err(format!(
-                "{message}; make the network smaller (n, probabilities) or pass --force to run anyway"
-            ));
-        }
-        eprintln!("warning: {message}; running anyway (--force)");
-    } else if peak >= LARGE_BYTES && !quiet {
-        let free = available.map_or(String::new(), |(b, source)| {
-            format!(" of {} available ({source})", format_bytes(b))
-        });
-        eprintln!("memory: this run needs {estimate}{free}");
-    }
-    Ok(())
 }
 
 fn default_out(config: Option<&Path>) -> PathBuf {
@@ -110,7 +65,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         return Err(format!("{} already holds a run; choose another --out", out.display()));
     }
     let threads = resolve_threads(args.threads);
-    check_memory(&spec, threads, args.force, args.quiet)?;
+    check_memory(&MemoryEstimate::new(&spec, threads), 1, args.force, args.quiet)?;
 
     let interrupted = crate::signals::stop_flag();
     let progress = Progress::new(spec.duration_ms, !args.quiet);

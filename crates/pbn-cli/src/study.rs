@@ -58,9 +58,13 @@ pub struct RunArgs {
     /// Points run at the same time [default: cores / threads].
     #[arg(long)]
     jobs: Option<usize>,
-    /// Threads per point (results are identical for any number).
+    /// Threads per point (results are identical for any number; 0 = all cores).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Run even if the points running at once are estimated to need more memory than is
+    /// available (see `pbn run --help`).
+    #[arg(long)]
+    force: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -152,8 +156,9 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .map(|p| spec_with(&study, &p.sets).map_or(0.0, |s| s.duration_ms))
         .sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args.threads.max(1);
+    let threads = crate::resources::resolve_threads(args.threads);
     let jobs = args.jobs.unwrap_or((cores / threads).max(1)).max(1);
+    largest_fits(&study, &pending, jobs, threads, args.force, args.quiet)?;
     eprintln!(
         "pbn study {} ({}), scale {}: {} points, {} to run, {jobs} at a time × {threads} thread(s); directory {}",
         study.name,
@@ -205,6 +210,27 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(130));
     }
     finish(&study, &manifest, &out, states)
+}
+
+/// Refuses (unless forced) when `jobs` of the largest pending points at once would not fit in
+/// memory.
+pub fn largest_fits(
+    study: &Study,
+    pending: &[&Point],
+    jobs: usize,
+    threads: usize,
+    force: bool,
+    quiet: bool,
+) -> Result<(), String> {
+    let largest = pending
+        .iter()
+        .filter_map(|p| spec_with(study, &p.sets).ok())
+        .map(|spec| pbn_core::MemoryEstimate::new(&spec, threads))
+        .max_by(|a, b| a.peak_bytes().total_cmp(&b.peak_bytes()));
+    match largest {
+        Some(estimate) => crate::resources::check_memory(&estimate, jobs.min(pending.len()), force, quiet),
+        None => Ok(()),
+    }
 }
 
 fn finish(

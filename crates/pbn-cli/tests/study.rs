@@ -260,3 +260,19 @@ fn bundled_study_passes(name: &str) {
 fn learning_windows_of_every_rule_match_the_rule_form() {
     bundled_study_passes("learning_windows");
 }
+
+#[test]
+fn a_study_that_does_not_fit_in_memory_is_refused_before_it_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = tiny_study(tmp.path(), 1000);
+    let out = tmp.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_pbn"))
+        .args(["study", "run", study.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("PBN_AVAILABLE_MEMORY", "1M")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("runs at once need") && err.contains("--jobs"), "{err}");
+    assert!(!out.join("points/p000/meta.json").exists(), "nothing ran");
+}
