@@ -71,7 +71,13 @@ pub fn build(study: &Study, manifest: &Manifest, root: &Path, states: Vec<PointS
         .collect();
     let done = states.iter().filter(|s| **s == PointState::Done).count();
     let collection = Collection::open(study, manifest, root, states);
-    let claims: Vec<ClaimResult> = study.spec.claims.iter().map(|c| collection.judge(c)).collect();
+    let claims: Vec<ClaimResult> = study
+        .spec
+        .claims
+        .iter()
+        .filter(|c| c.scales.is_empty() || c.scales.contains(&manifest.scale))
+        .map(|c| collection.judge(c))
+        .collect();
     let (mut wall, mut simulated) = (0.0, 0.0);
     for p in &manifest.points {
         if let Ok(text) = std::fs::read_to_string(root.join(p.dir()).join("meta.json"))

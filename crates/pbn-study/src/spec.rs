@@ -289,6 +289,10 @@ pub struct ClaimSpec {
     /// Why simulation and theory are expected to differ (finite N, time-scale separation …).
     #[serde(default)]
     pub note: Option<String>,
+    /// The scales this claim is judged at (default: every scale), for numbers that hold only at
+    /// the paper's N (e.g. a published finite-N level).
+    #[serde(default)]
+    pub scales: Vec<String>,
 }
 
 /// The axis values a claim selects: one, or a list.
@@ -496,6 +500,9 @@ impl Study {
         }
         let mut names = std::collections::BTreeSet::new();
         for c in &s.claims {
+            if let Some(bad) = c.scales.iter().find(|k| !s.scales.contains_key(*k)) {
+                return err(format!("claim `{}`: no scale `{bad}`", c.name));
+            }
             if !names.insert(&c.name) {
                 return err(format!("two claims are named `{}`", c.name));
             }
