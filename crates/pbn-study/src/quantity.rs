@@ -525,6 +525,35 @@ impl<'a> TheoryAt<'a> {
         }))
     }
 
+    /// The phase line of projection `of`: (j, dj/dt in 1/s) at `points` weights in [lo, hi], the
+    /// other plastic blocks at their configured weights; weights without a balanced state are
+    /// left out.
+    pub fn phase_line(&self, of: &str, lo: f64, hi: f64, points: usize) -> Result<(Vec<f64>, Vec<f64>), String> {
+        let k = self
+            .spec
+            .projections
+            .iter()
+            .filter(|p| p.plasticity.is_some())
+            .position(|p| format!("{}_to_{}", p.from, p.to) == of)
+            .ok_or_else(|| format!("`{of}` is no plastic projection"))?;
+        let options = TheoryOptions {
+            kappa: self.settings.kappa,
+            window_ms: self.settings.window_ms,
+            ..TheoryOptions::default()
+        };
+        let model = pbn_theory::model_with_options(self.spec, &options).map_err(|e| e.to_string())?;
+        let mut j = model.initial_plastic_weights();
+        let (mut x, mut y) = (vec![], vec![]);
+        for i in 0..points.max(2) {
+            j[k] = lo + (hi - lo) * i as f64 / (points.max(2) - 1) as f64;
+            if let Ok((drift, _)) = pbn_theory::drift::drift(&model, &j, &options.drift()) {
+                x.push(j[k]);
+                y.push(drift[k] * 1e3);
+            }
+        }
+        Ok((x, y))
+    }
+
     /// The ODE's block-mean weight of projection `of` over time: (t ms, j).
     pub fn weight_trajectory(&self, of: &str) -> Result<(Vec<f64>, Vec<f64>), String> {
         let k = self

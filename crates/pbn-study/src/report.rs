@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claims::{ClaimResult, Collection, Verdict, at_label, fmt};
 use crate::executor::{Manifest, PointState};
-use crate::points::{axis_sets, base_sets, render, spec_with};
+use crate::points::{axis_sets, base_sets, label_value, render, spec_with};
 use crate::quantity::{Measure, Quantity, TheoryAt};
 use crate::spec::{FigureSpec, Study, TheoryMode};
 
@@ -403,6 +403,39 @@ fn draw(study: &Study, scale: &str, c: &Collection<'_>, f: &FigureSpec, stem: &P
                 false,
                 false,
                 &[],
+            )
+            .map_err(err)
+        }
+        FigureSpec::PhaseLine {
+            title,
+            of,
+            values,
+            weights: [lo, hi],
+            ..
+        } => {
+            let axis = study.spec.axes.first().ok_or("a phase line needs an axis")?;
+            let base = base_sets(study, scale)?;
+            let mut series = vec![];
+            for (k, &v) in values.iter().enumerate() {
+                let mut sets = base.clone();
+                sets.extend(axis_sets(study, 0, v));
+                let spec = spec_with(study, &sets)?;
+                let (x, y) = TheoryAt::new(&spec, &study.spec.theory).phase_line(of, *lo, *hi, 200)?;
+                series.push(
+                    pbn_plot::Series::new(format!("{} = {}", axis.label(), label_value(v)), x, y)
+                        .color(pbn_plot::Rgb::cycle(k)),
+                );
+            }
+            let zero = [pbn_plot::RefLine::solid(0.0, "", pbn_plot::Rgb::GREY)];
+            pbn_plot::lines(
+                stem,
+                title,
+                &format!("mean weight {of} (unscaled j)"),
+                "dj/dt (1/s), mean-field",
+                &series,
+                false,
+                false,
+                &zero,
             )
             .map_err(err)
         }

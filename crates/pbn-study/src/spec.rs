@@ -363,6 +363,21 @@ pub enum FigureSpec {
         #[serde(default = "yes")]
         ode: bool,
     },
+    /// The theory's phase line: dj/dt of a plastic projection's mean weight against the weight,
+    /// rates re-solved from balance at every weight, one line per value of the first axis (e.g.
+    /// Kohonen's β: where a line stops crossing zero, the fixed point is lost in a saddle-node).
+    PhaseLine {
+        /// File stem.
+        name: String,
+        /// Title.
+        title: String,
+        /// Projection (`E_to_E`).
+        of: String,
+        /// Values of the first axis to draw (base sets of the scale otherwise).
+        values: Vec<f64>,
+        /// Weight range [from, to].
+        weights: [f64; 2],
+    },
     /// Population rates over time of the first point (first realization).
     RateTraces {
         /// File stem.
@@ -385,6 +400,7 @@ impl FigureSpec {
         match self {
             FigureSpec::Versus { name, .. }
             | FigureSpec::WeightTraces { name, .. }
+            | FigureSpec::PhaseLine { name, .. }
             | FigureSpec::RateTraces { name, .. } => name,
         }
     }
