@@ -276,3 +276,11 @@ fn a_study_that_does_not_fit_in_memory_is_refused_before_it_runs() {
     assert!(err.contains("runs at once need") && err.contains("--jobs"), "{err}");
     assert!(!out.join("points/p000/meta.json").exists(), "nothing ran");
 }
+
+#[test]
+fn istdp_and_its_instability_studies_pass_at_quick_scale() {
+    // One network study of each kind in CI: a single long plastic run judged against the theory
+    // and the published numbers, and a sweep where one learning-rate ratio must not settle.
+    bundled_study_passes("distributions_istdp");
+    bundled_study_passes("ei_ii");
+}
