@@ -180,6 +180,21 @@ impl MeasuredRun {
     pub fn measure(&self, m: &Measure) -> Result<f64, String> {
         let duration = self.run.spec.duration_ms;
         let (from, to) = m.window_ms(duration);
+        // A run stopped early (runaway, divergence) says nothing about windows it did not reach.
+        if to > self.run.simulated_ms + 1e-6 && m.quantity != Quantity::CompletedFraction {
+            return Err(format!(
+                "the run stopped at t = {:.1} s ({}), before the window [{:.1}, {:.1}] s ends",
+                self.run.simulated_ms * 1e-3,
+                self.run.meta["stop_reason"]
+                    .as_str()
+                    .unwrap_or("status ")
+                    .split(':')
+                    .next()
+                    .unwrap_or(""),
+                from * 1e-3,
+                to * 1e-3
+            ));
+        }
         let weight_series = || {
             self.run.weights(&m.of).map_err(|e| {
                 format!(

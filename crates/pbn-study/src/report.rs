@@ -82,7 +82,7 @@ pub fn build(study: &Study, manifest: &Manifest, root: &Path, states: Vec<PointS
     for p in &manifest.points {
         if let Ok(text) = std::fs::read_to_string(root.join(p.dir()).join("meta.json"))
             && let Ok(meta) = serde_json::from_str::<serde_json::Value>(&text)
-            && meta["status"] == "completed"
+            && matches!(meta["status"].as_str(), Some("completed" | "runaway" | "diverged"))
         {
             wall +=
                 meta["timings"]["run_s"].as_f64().unwrap_or(0.0) + meta["timings"]["build_s"].as_f64().unwrap_or(0.0);
