@@ -503,3 +503,41 @@ fn absurd_weights_give_a_theory_error_and_a_run_without_the_hint() {
     let status = meta(&out)["status"].as_str().unwrap().to_string();
     assert!(status == "runaway" || status == "diverged", "{status}");
 }
+
+#[test]
+fn sigterm_and_sighup_stop_a_run_like_ctrl_c() {
+    for signal in ["-TERM", "-HUP"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("run");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
+            .args([
+                "run",
+                &example("default.toml"),
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(["--set", "n=1000", "--set", "duration_ms=10000000"])
+            .spawn()
+            .unwrap();
+        // Signal once the run is under way (its meta.json says running).
+        let started = std::time::Instant::now();
+        while !std::fs::read_to_string(out.join("meta.json")).is_ok_and(|t| t.contains("\"running\"")) {
+            assert!(started.elapsed().as_secs() < 60, "the run never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(130), "{signal}");
+        let m = meta(&out);
+        assert_eq!(m["status"], "interrupted", "{signal}");
+        // Arrays are finalized: numpy-readable, spike times and ids of equal length.
+        let times = npy(&out.join("spike_times_ms.npy")).into_vec::<f64>().unwrap();
+        let ids = npy(&out.join("spike_ids.npy")).into_vec::<u32>().unwrap();
+        assert!(!times.is_empty() && times.len() == ids.len(), "{signal}");
+        assert!(!out.join("spike_times_ms.npy.part").exists());
+    }
+}
