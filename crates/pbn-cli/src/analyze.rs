@@ -42,6 +42,7 @@ pub fn analyze(args: AnalyzeArgs) -> Result<ExitCode, String> {
     if !(args.window_ms > 0.0 && args.rate_bin_ms > 0.0) {
         return Err("--window and --rate-bin must be positive durations in ms".into());
     }
+    crate::recover::if_killed(&args.run_dir)?;
     let run = RunData::open(&args.run_dir).map_err(|e| e.to_string())?;
     let options = AnalyzeOptions {
         from_ms: args.from_ms,

@@ -8,6 +8,7 @@ mod compare;
 mod config;
 mod plot;
 mod progress;
+mod recover;
 mod resources;
 mod run;
 mod signals;
@@ -50,6 +51,8 @@ enum Command {
     Theory(theory::TheoryArgs),
     /// Simulation vs theory as N grows (or along a parameter): runs, predicts, tabulates.
     Compare(compare::CompareArgs),
+    /// Turn the `.part` streams of a killed run into readable arrays cut at its last complete step.
+    Recover(recover::RecoverArgs),
     /// Benchmark the engine: wall seconds per simulated second.
     Bench(bench::BenchArgs),
     /// The paper's studies: run matrices with theory, judged claims and reports.
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Theory(args) => theory::theory(args),
         Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Recover(args) => recover::recover(args),
         Command::Study(command) => study::study(command),
     };
     match result {

@@ -16,6 +16,7 @@ pub struct PlotArgs {
 }
 
 pub fn plot(args: PlotArgs) -> Result<ExitCode, String> {
+    crate::recover::if_killed(&args.run_dir)?;
     let run = RunData::open(&args.run_dir).map_err(|e| e.to_string())?;
     let out = args.out.unwrap_or_else(|| args.run_dir.join("plots"));
     let report = pbn_plot::plot_run_report(&run, &out).map_err(|e| format!("{}: {e}", out.display()))?;

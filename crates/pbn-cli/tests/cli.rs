@@ -541,3 +541,103 @@ fn sigterm_and_sighup_stop_a_run_like_ctrl_c() {
         assert!(!out.join("spike_times_ms.npy.part").exists());
     }
 }
+
+#[test]
+fn a_killed_run_is_recovered_into_readable_arrays_cut_at_one_time() {
+    for wait_ms in [50u64, 400, 1200] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("run");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
+            .args([
+                "run",
+                &example("istdp_i_to_e.toml"),
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args([
+                "--set",
+                "n=600",
+                "--set",
+                "duration_ms=10000000",
+                "--set",
+                "record.weight_interval_ms=10",
+            ])
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !out.join("meta.json").exists() {
+            assert!(started.elapsed().as_secs() < 60, "the run never started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        child.kill().unwrap(); // SIGKILL: no chance to finish anything
+        child.wait().unwrap();
+        assert_eq!(meta(&out)["status"], "running");
+        // A run whose writer is gone is not "still being written". `analyze` recovers it first;
+        // killed before its buffers were first flushed, it recovers as empty (nothing to analyse).
+        if wait_ms >= 400 {
+            let o = pbn(&["analyze", out.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(String::from_utf8_lossy(&o.stderr).contains("recovering it first"));
+        } else {
+            let o = pbn(&["recover", out.to_str().unwrap()]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        let m = meta(&out);
+        assert_eq!(m["status"], "interrupted");
+        let cut = m["simulated_ms"].as_f64().unwrap();
+        let times = npy(&out.join("spike_times_ms.npy")).into_vec::<f64>().unwrap();
+        let ids = npy(&out.join("spike_ids.npy")).into_vec::<u32>().unwrap();
+        assert_eq!(times.len(), ids.len(), "after {wait_ms} ms");
+        assert!(times.iter().all(|t| *t <= cut + 1e-9), "no spike after the cut");
+        for name in ["population_rates_t_ms.npy", "weights_t_ms.npy"] {
+            let t = npy(&out.join(name)).into_vec::<f64>().unwrap();
+            assert!(t.iter().all(|x| *x <= cut + 1e-9), "{name} ends at the cut");
+        }
+        let samples = npy(&out.join("weights_I_to_E_samples.npy"));
+        let rows = npy(&out.join("weights_t_ms.npy")).shape()[0];
+        assert!(samples.shape()[0] == rows || rows == 0, "weight rows match their times");
+        assert!(
+            !std::fs::read_dir(&out)
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".part")),
+            "no .part stream is left"
+        );
+        // Recovering twice is refused with a reason.
+        let o = pbn(&["recover", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to recover"));
+    }
+}
+
+#[test]
+fn a_run_still_being_written_is_not_recovered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
+        .args([
+            "run",
+            &example("default.toml"),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--set", "n=600", "--set", "duration_ms=10000000"])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !out.join("meta.json").exists() {
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let o = pbn(&["recover", out.to_str().unwrap()]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("still being written"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -83,6 +83,9 @@ pub fn execute(spec: &NetworkSpec, out: &Path, options: ExecuteOptions<'_>) -> R
         .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut meta = describe_run(spec, &sim);
     meta["status"] = json!(RunStatus::Running);
+    // Who writes it: `recover` must not touch a run that is still going.
+    meta["pid"] = json!(std::process::id());
+    meta["host"] = json!(crate::host());
     dir.write_meta(&meta)
         .map_err(|e| format!("cannot write meta.json: {e}"))?;
 

@@ -28,10 +28,12 @@ mod execute;
 mod meta;
 mod npy_stream;
 mod reader;
+mod recover;
 mod run_directory;
 
 pub use execute::{ExecuteOptions, RunSummary, execute};
 pub use meta::describe_run;
 pub use npy_stream::{NpyStream, write_array};
 pub use reader::{FinalWeights, Matrix, NeuronSeries, Population, ReadError, RunData, WeightSeries};
+pub use recover::{Recovery, host, recover, was_killed, writer_alive};
 pub use run_directory::{RunDirectory, RunStatus, write_atomic};
