@@ -140,16 +140,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let pending: Vec<&Point> = manifest
-        .points
-        .iter()
-        .filter(|p| {
-            matches!(
-                pbn_study::point_state(&out, p),
-                PointState::Pending | PointState::Running
-            )
-        })
-        .collect();
+    let pending = pbn_study::executor::pending(&manifest, &out);
     crate::study::largest_fits(&study, &pending, workers, 1, args.force, false)?;
     eprintln!(
         "pbn compare: {} simulation(s) ({} value(s) of {key} × {} realization(s)), {workers} at a time, into {}",

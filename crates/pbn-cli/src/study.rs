@@ -141,16 +141,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("study").join(format!("{}-{}", study.name, args.scale)));
     let manifest = pbn_study::prepare(&study, &args.scale, &out)?;
-    let pending: Vec<&Point> = manifest
-        .points
-        .iter()
-        .filter(|p| {
-            matches!(
-                pbn_study::point_state(&out, p),
-                PointState::Pending | PointState::Running
-            )
-        })
-        .collect();
+    let pending = pbn_study::executor::pending(&manifest, &out);
     let total_ms: f64 = pending
         .iter()
         .map(|p| spec_with(&study, &p.sets).map_or(0.0, |s| s.duration_ms))

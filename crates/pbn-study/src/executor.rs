@@ -114,6 +114,15 @@ pub fn point_state(root: &Path, point: &Point) -> PointState {
     }
 }
 
+/// The points a run would (re)start: not finished and not failed for good.
+pub fn pending<'a>(manifest: &'a Manifest, root: &Path) -> Vec<&'a Point> {
+    manifest
+        .points
+        .iter()
+        .filter(|p| matches!(point_state(root, p), PointState::Pending | PointState::Running))
+        .collect()
+}
+
 /// Progress of a local study run.
 pub trait StudyProgress: Sync {
     /// `ms` more simulated time somewhere.
@@ -137,11 +146,7 @@ pub struct LocalOptions<'a> {
 /// Runs every point of the manifest that is not finished, `jobs` at a time; returns the state of
 /// every point afterwards.
 pub fn run_local(study: &Study, manifest: &Manifest, root: &Path, options: &LocalOptions<'_>) -> Vec<PointState> {
-    let pending: Vec<&Point> = manifest
-        .points
-        .iter()
-        .filter(|p| matches!(point_state(root, p), PointState::Pending | PointState::Running))
-        .collect();
+    let pending = pending(manifest, root);
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<(usize, String)>> = Mutex::new(vec![]);
     let workers = options.jobs.clamp(1, pending.len().max(1));

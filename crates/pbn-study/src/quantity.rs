@@ -366,6 +366,16 @@ impl MeasuredRun {
     }
 }
 
+/// Position of projection `of` (`FROM_to_TO`) among the plastic projections, the order of the
+/// theory's weight vectors.
+fn plastic_index(spec: &NetworkSpec, of: &str) -> Result<usize, String> {
+    spec.projections
+        .iter()
+        .filter(|p| p.plasticity.is_some())
+        .position(|p| format!("{}_to_{}", p.from, p.to) == of)
+        .ok_or_else(|| format!("`{of}` is no plastic projection"))
+}
+
 /// Index of the record nearest `t`.
 fn nearest(t: &[f64], at: f64) -> Option<usize> {
     (0..t.len()).min_by(|&a, &b| (t[a] - at).abs().total_cmp(&(t[b] - at).abs()))
@@ -510,16 +520,7 @@ impl<'a> TheoryAt<'a> {
         };
         Ok(Some(match m.quantity {
             Quantity::Rate => rates_hz[pop(&m.of)?],
-            Quantity::Weight => {
-                let k = self
-                    .spec
-                    .projections
-                    .iter()
-                    .filter(|p| p.plasticity.is_some())
-                    .position(|p| format!("{}_to_{}", p.from, p.to) == m.of)
-                    .ok_or_else(|| format!("{m}: `{}` is no plastic projection", m.of))?;
-                weights[k]
-            }
+            Quantity::Weight => weights[plastic_index(self.spec, &m.of).map_err(|e| format!("{m}: {e}"))?],
             _ => {
                 let (a, b) = m.pair()?;
                 let (a, b) = (pop(a)?, pop(b)?);
@@ -544,13 +545,7 @@ impl<'a> TheoryAt<'a> {
     /// other plastic blocks at their configured weights; weights without a balanced state are
     /// left out.
     pub fn phase_line(&self, of: &str, lo: f64, hi: f64, points: usize) -> Result<(Vec<f64>, Vec<f64>), String> {
-        let k = self
-            .spec
-            .projections
-            .iter()
-            .filter(|p| p.plasticity.is_some())
-            .position(|p| format!("{}_to_{}", p.from, p.to) == of)
-            .ok_or_else(|| format!("`{of}` is no plastic projection"))?;
+        let k = plastic_index(self.spec, of)?;
         let options = TheoryOptions {
             kappa: self.settings.kappa,
             window_ms: self.settings.window_ms,
@@ -571,13 +566,7 @@ impl<'a> TheoryAt<'a> {
 
     /// The ODE's block-mean weight of projection `of` over time: (t ms, j).
     pub fn weight_trajectory(&self, of: &str) -> Result<(Vec<f64>, Vec<f64>), String> {
-        let k = self
-            .spec
-            .projections
-            .iter()
-            .filter(|p| p.plasticity.is_some())
-            .position(|p| format!("{}_to_{}", p.from, p.to) == of)
-            .ok_or_else(|| format!("`{of}` is no plastic projection"))?;
+        let k = plastic_index(self.spec, of)?;
         let p = self.predict(0.0, true, None)?;
         let tr = p
             .plasticity
