@@ -87,11 +87,9 @@ fn run_writes_a_complete_run_directory() {
     assert!(!again.status.success());
 }
 
-#[test]
-fn runaway_run_stops_with_a_message_and_a_valid_directory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("runaway");
-    let o = pbn(&[
+/// The default network with inhibition almost switched off (it explodes), with one more `--set`.
+fn exploding_run(out: &Path, set: &str) -> std::process::Output {
+    pbn(&[
         "run",
         "--out",
         out.to_str().unwrap(),
@@ -103,8 +101,32 @@ fn runaway_run_stops_with_a_message_and_a_valid_directory() {
         "--set",
         "projections.3.weight=-5",
         "--set",
-        "guard.window_ms=100",
-    ]);
+        set,
+    ])
+}
+
+/// Starts `pbn run CONFIG --quiet --out OUT SETS…` in the background and returns once its
+/// meta.json exists (the run is under way).
+fn spawn_run(config: &str, out: &Path, sets: &[&str]) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"));
+    cmd.args(["run", &example(config), "--quiet", "--out", out.to_str().unwrap()]);
+    for set in sets {
+        cmd.args(["--set", set]);
+    }
+    let child = cmd.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !out.join("meta.json").exists() {
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
+#[test]
+fn runaway_run_stops_with_a_message_and_a_valid_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runaway");
+    let o = exploding_run(&out, "guard.window_ms=100");
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -410,20 +432,7 @@ fn a_run_larger_than_the_available_memory_is_refused_unless_forced() {
 fn a_run_shorter_than_the_guard_window_still_stops_on_runaway() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("short");
-    let o = pbn(&[
-        "run",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--set",
-        "n=800",
-        "--set",
-        "projections.1.weight=-5",
-        "--set",
-        "projections.3.weight=-5",
-        "--set",
-        "duration_ms=400",
-    ]);
+    let o = exploding_run(&out, "duration_ms=400");
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("runaway activity"), "{err}");
@@ -509,23 +518,8 @@ fn sigterm_and_sighup_stop_a_run_like_ctrl_c() {
     for signal in ["-TERM", "-HUP"] {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("run");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
-            .args([
-                "run",
-                &example("default.toml"),
-                "--quiet",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .args(["--set", "n=1000", "--set", "duration_ms=10000000"])
-            .spawn()
-            .unwrap();
-        // Signal once the run is under way (its meta.json says running).
-        let started = std::time::Instant::now();
-        while !std::fs::read_to_string(out.join("meta.json")).is_ok_and(|t| t.contains("\"running\"")) {
-            assert!(started.elapsed().as_secs() < 60, "the run never started");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        // meta.json is written (atomically, saying `running`) once the run is under way.
+        let mut child = spawn_run("default.toml", &out, &["n=1000", "duration_ms=10000000"]);
         std::thread::sleep(std::time::Duration::from_millis(300));
         std::process::Command::new("kill")
             .args([signal, &child.id().to_string()])
@@ -547,29 +541,11 @@ fn a_killed_run_is_recovered_into_readable_arrays_cut_at_one_time() {
     for wait_ms in [50u64, 400, 1200] {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("run");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
-            .args([
-                "run",
-                &example("istdp_i_to_e.toml"),
-                "--quiet",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .args([
-                "--set",
-                "n=600",
-                "--set",
-                "duration_ms=10000000",
-                "--set",
-                "record.weight_interval_ms=10",
-            ])
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while !out.join("meta.json").exists() {
-            assert!(started.elapsed().as_secs() < 60, "the run never started");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        let mut child = spawn_run(
+            "istdp_i_to_e.toml",
+            &out,
+            &["n=600", "duration_ms=10000000", "record.weight_interval_ms=10"],
+        );
         std::thread::sleep(std::time::Duration::from_millis(wait_ms));
         child.kill().unwrap(); // SIGKILL: no chance to finish anything
         child.wait().unwrap();
@@ -615,22 +591,7 @@ fn a_killed_run_is_recovered_into_readable_arrays_cut_at_one_time() {
 fn a_run_still_being_written_is_not_recovered() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pbn"))
-        .args([
-            "run",
-            &example("default.toml"),
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .args(["--set", "n=600", "--set", "duration_ms=10000000"])
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !out.join("meta.json").exists() {
-        assert!(started.elapsed().as_secs() < 60, "the run never started");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let mut child = spawn_run("default.toml", &out, &["n=600", "duration_ms=10000000"]);
     let o = pbn(&["recover", out.to_str().unwrap()]);
     child.kill().unwrap();
     child.wait().unwrap();

@@ -17,6 +17,13 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
+/// `pbn study run STUDY --out OUT EXTRA…`.
+fn run_study(study: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["study", "run", study.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    pbn(&args)
+}
+
 /// A small Kohonen study: β ∈ {1, 2, 3} on N = 400 for `duration_ms`, with a true and a false claim.
 fn tiny_study(dir: &Path, duration_ms: u32) -> PathBuf {
     let config = std::fs::read_to_string(repo("examples/kohonen.toml")).unwrap();
@@ -75,14 +82,7 @@ fn a_study_judges_its_claims_and_a_false_claim_is_red() {
     let tmp = tempfile::tempdir().unwrap();
     let study = tiny_study(tmp.path(), 3000);
     let out = tmp.path().join("out");
-    let o = pbn(&[
-        "study",
-        "run",
-        study.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = run_study(&study, &out, &["--quiet"]);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -119,7 +119,7 @@ fn a_study_judges_its_claims_and_a_false_claim_is_red() {
         std::fs::read_to_string(&study).unwrap().replace("n=400", "n=500"),
     )
     .unwrap();
-    let o = pbn(&["study", "run", study.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run_study(&study, &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different study file"));
 }
@@ -129,15 +129,7 @@ fn an_interrupted_study_resumes_without_redoing_finished_points() {
     let tmp = tempfile::tempdir().unwrap();
     let study = tiny_study(tmp.path(), 12000);
     let whole = tmp.path().join("whole");
-    let o = pbn(&[
-        "study",
-        "run",
-        study.to_str().unwrap(),
-        "--out",
-        whole.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ]);
+    let o = run_study(&study, &whole, &["--jobs", "1"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 
     let cut = tmp.path().join("cut");
@@ -180,15 +172,7 @@ fn an_interrupted_study_resumes_without_redoing_finished_points() {
         String::from_utf8_lossy(&o.stdout)
     );
 
-    let o = pbn(&[
-        "study",
-        "run",
-        study.to_str().unwrap(),
-        "--out",
-        cut.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ]);
+    let o = run_study(&study, &cut, &["--jobs", "1"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         std::fs::metadata(&first).unwrap().modified().unwrap(),
