@@ -160,7 +160,7 @@ fn correlated_input_trains_have_correlation_c() {
         stop_ms: None,
     };
     let duration = 400_000.0;
-    let mut input = ExternalInput::new(&spec, 200, duration, stream(5, Purpose::Input, 0, 0));
+    let mut input = ExternalInput::new(&spec, 200, stream(5, Purpose::Input, 0, 0));
     let (mut t, mut id) = (vec![], vec![]);
     let mut out = vec![];
     let dt = 0.1;

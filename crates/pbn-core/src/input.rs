@@ -7,7 +7,9 @@
 //!   spike independently with probability c (the same law as the reference's Binomial count plus
 //!   sampling without replacement) and shifts it by Gaussian jitter N(0, σ²).
 //!
-//! Spikes outside (0, duration] or outside the input's [start, stop) window are dropped. Because
+//! Spikes at t ≤ 0 or outside the input's [start, stop) window are dropped; the trains do not
+//! depend on the run's duration, so a run extended later sees the spikes an equally long run
+//! would have seen. Because
 //! jitter can move a spike backwards in time, chunks are generated at least 10σ ahead of the
 //! simulation; a spike displaced by more than 10σ (probability < 2·10⁻²³) would be delivered one
 //! step late rather than lost.
@@ -15,6 +17,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Normal, Poisson};
 
+use crate::checkpoint::{Checkpoint, CheckpointError, Section};
 use crate::rng::Rng;
 use crate::spec::InputSpec;
 
@@ -39,8 +42,8 @@ pub struct ExternalInput {
 }
 
 impl ExternalInput {
-    /// An input of `len` trains as `spec` describes, for a run of `duration_ms`.
-    pub fn new(spec: &InputSpec, len: usize, duration_ms: f64, rng: Rng) -> Self {
+    /// An input of `len` trains as `spec` describes.
+    pub fn new(spec: &InputSpec, len: usize, rng: Rng) -> Self {
         let correlated = spec.correlation > 0.0;
         Self {
             len,
@@ -48,7 +51,7 @@ impl ExternalInput {
             correlation: spec.correlation,
             jitter_ms: spec.jitter_ms,
             start_ms: spec.start_ms,
-            stop_ms: spec.stop_ms.unwrap_or(f64::INFINITY).min(duration_ms + 1e-9),
+            stop_ms: spec.stop_ms.unwrap_or(f64::INFINITY),
             margin_ms: if correlated { 10.0 * spec.jitter_ms } else { 0.0 },
             generated_until_ms: 0.0,
             buffer: Vec::new(),
@@ -71,6 +74,29 @@ impl ExternalInput {
             out.push(k);
             self.cursor += 1;
         }
+    }
+
+    /// Stores the generator's state (random stream, pending spikes) as input `x` of `cp`.
+    pub(crate) fn save(&self, cp: &mut Checkpoint, x: usize) {
+        let pending = &self.buffer[self.cursor..];
+        cp.put_rng(&self.rng);
+        cp.put(format!("inputs/{x}/pending_ms"), Section::F64(pending.iter().map(|p| p.0).collect()));
+        cp.put(format!("inputs/{x}/pending_train"), Section::U32(pending.iter().map(|p| p.1).collect()));
+        cp.put(format!("inputs/{x}/generated_until_ms"), Section::F64(vec![self.generated_until_ms]));
+    }
+
+    /// Restores the state [`ExternalInput::save`] stored as input `x` of `cp`.
+    pub(crate) fn restore(&mut self, cp: &Checkpoint, x: usize) -> Result<(), CheckpointError> {
+        let times = cp.f64s(&format!("inputs/{x}/pending_ms"), None)?;
+        let trains = cp.u32s(&format!("inputs/{x}/pending_train"), Some(times.len()))?;
+        if let Some(&k) = trains.iter().find(|&&k| k as usize >= self.len.max(1)) {
+            return Err(CheckpointError::Config(format!("input {x} has no train {k}")));
+        }
+        self.rng = cp.rng(x)?;
+        self.buffer = times.iter().copied().zip(trains.iter().copied()).collect();
+        self.cursor = 0;
+        self.generated_until_ms = cp.f64s(&format!("inputs/{x}/generated_until_ms"), Some(1))?[0];
+        Ok(())
     }
 
     fn generate_chunk(&mut self) {
@@ -201,7 +227,7 @@ mod tests {
 
     #[test]
     fn uncorrelated_trains_have_rate_and_no_correlation() {
-        let mut x = ExternalInput::new(&spec(10.0, 0.0), 200, 100_000.0, stream(5, Purpose::Input, 0, 0));
+        let mut x = ExternalInput::new(&spec(10.0, 0.0), 200, stream(5, Purpose::Input, 0, 0));
         let counts = counts(&mut x, 200, 100_000.0, 0.1);
         let (rate, rho) = rate_and_correlation(&counts, 100_000.0);
         assert!((rate - 10.0).abs() < 0.3, "rate {rate} Hz (10 Hz ± 3 %)");
@@ -210,7 +236,7 @@ mod tests {
 
     #[test]
     fn correlated_trains_have_rate_and_correlation_c() {
-        let mut x = ExternalInput::new(&spec(10.0, 0.1), 200, 100_000.0, stream(6, Purpose::Input, 0, 0));
+        let mut x = ExternalInput::new(&spec(10.0, 0.1), 200, stream(6, Purpose::Input, 0, 0));
         let counts = counts(&mut x, 200, 100_000.0, 0.1);
         let (rate, rho) = rate_and_correlation(&counts, 100_000.0);
         assert!((rate - 10.0).abs() < 0.3, "rate {rate} Hz (10 Hz ± 3 %)");
@@ -222,7 +248,7 @@ mod tests {
         let mut s = spec(50.0, 0.3);
         s.start_ms = 200.0;
         s.stop_ms = Some(700.0);
-        let mut x = ExternalInput::new(&s, 50, 3000.0, stream(1, Purpose::Input, 0, 0));
+        let mut x = ExternalInput::new(&s, 50, stream(1, Purpose::Input, 0, 0));
         let mut before = Vec::new();
         x.spikes_until(199.9, &mut before);
         assert!(before.is_empty());

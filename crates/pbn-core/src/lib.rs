@@ -16,6 +16,7 @@
 #[macro_use]
 mod simd;
 
+pub mod checkpoint;
 pub mod connectivity;
 pub mod huge_pages;
 pub mod input;
@@ -30,6 +31,7 @@ pub mod simulation;
 pub mod spec;
 pub mod state_float;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use layout::{Layout, Source};
 pub use memory::MemoryEstimate;
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};

@@ -33,7 +33,7 @@ mod run_directory;
 
 pub use execute::{ExecuteOptions, RunSummary, execute};
 pub use meta::describe_run;
-pub use npy_stream::{NpyStream, write_array};
+pub use npy_stream::{HEADER_BYTES, NpyElement, NpyStream, part_path, write_array};
 pub use reader::{FinalWeights, Matrix, NeuronSeries, Population, ReadError, RunData, WeightSeries};
 pub use recover::{Recovery, host, recover, was_killed, writer_alive};
 pub use run_directory::{RunDirectory, RunStatus, write_atomic};

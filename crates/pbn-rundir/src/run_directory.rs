@@ -1,12 +1,13 @@
 //! A [`RecordSink`] that writes a run directory (layout in the crate docs).
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use pbn_core::{RecordSink, RecordingPlan};
 use serde::Serialize;
 
-use crate::npy_stream::{NpyStream, write_array};
+use crate::npy_stream::{NpyElement, NpyStream, write_array};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +60,8 @@ pub struct RunDirectory {
     neuron_currents: Vec<NpyStream<f64>>,
     n_sampled: usize,
     plastic_names: Vec<String>,
+    /// When resuming: the length (elements) at which each stream is reopened.
+    reopen_at: Option<BTreeMap<String, u64>>,
 }
 
 impl RunDirectory {
@@ -66,6 +69,25 @@ impl RunDirectory {
     pub fn create(root: &Path, resolved_config: &str) -> io::Result<Self> {
         std::fs::create_dir_all(root)?;
         write_atomic(&root.join("config.resolved.toml"), resolved_config.as_bytes())?;
+        Self::create_in(root)
+    }
+
+    /// An existing run directory whose streams [`RecordSink::start`] will reopen at the lengths
+    /// in `positions` (file name → elements, as [`RunDirectory::positions`] gave them when the
+    /// checkpoint was taken), cutting off anything written after.
+    pub fn reopen(root: &Path, positions: BTreeMap<String, u64>) -> io::Result<Self> {
+        let mut dir = Self::create_in(root)?;
+        dir.reopen_at = Some(positions);
+        Ok(dir)
+    }
+
+    fn create_in(root: &Path) -> io::Result<Self> {
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a directory", root.display()),
+            ));
+        }
         Ok(Self {
             root: root.to_path_buf(),
             files: vec!["config.resolved.toml".into()],
@@ -82,7 +104,66 @@ impl RunDirectory {
             neuron_currents: vec![],
             n_sampled: 0,
             plastic_names: vec![],
+            reopen_at: None,
         })
+    }
+
+    /// Elements written so far to each open stream, by file name.
+    pub fn positions(&self) -> BTreeMap<String, u64> {
+        let mut out: BTreeMap<String, u64> = self
+            .f64_streams()
+            .map(|s| (s.file_name(), s.elements()))
+            .collect();
+        if let Some(s) = &self.spike_ids {
+            out.insert(s.file_name(), s.elements());
+        }
+        out
+    }
+
+    /// Forces every stream's data to the disk, so that a checkpoint can refer to
+    /// [`RunDirectory::positions`].
+    pub fn sync(&mut self) -> io::Result<()> {
+        for s in self.f64_streams_mut() {
+            s.sync()?;
+        }
+        if let Some(s) = &mut self.spike_ids {
+            s.sync()?;
+        }
+        Ok(())
+    }
+
+    fn f64_streams(&self) -> impl Iterator<Item = &NpyStream<f64>> {
+        [
+            &self.spike_times,
+            &self.rates,
+            &self.rates_t,
+            &self.weights_t,
+            &self.neurons_t,
+            &self.neurons_v,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&self.weight_samples)
+        .chain(&self.weight_mean)
+        .chain(&self.weight_std)
+        .chain(&self.neuron_currents)
+    }
+
+    fn f64_streams_mut(&mut self) -> impl Iterator<Item = &mut NpyStream<f64>> {
+        [
+            &mut self.spike_times,
+            &mut self.rates,
+            &mut self.rates_t,
+            &mut self.weights_t,
+            &mut self.neurons_t,
+            &mut self.neurons_v,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&mut self.weight_samples)
+        .chain(&mut self.weight_mean)
+        .chain(&mut self.weight_std)
+        .chain(&mut self.neuron_currents)
     }
 
     /// The directory.
@@ -129,16 +210,24 @@ impl RunDirectory {
         Ok(())
     }
 
-    fn stream<T: npyz::AutoSerialize>(&mut self, name: &str, row_len: Option<usize>) -> io::Result<NpyStream<T>> {
+    fn stream<T: NpyElement>(&mut self, name: &str, row_len: Option<usize>) -> io::Result<NpyStream<T>> {
         self.files.push(name.to_string());
         let path = self.root.join(name);
+        if let Some(positions) = &self.reopen_at {
+            let elements = positions.get(name).copied().ok_or_else(|| {
+                io::Error::other(format!(
+                    "the checkpoint has no position for {name}: it belongs to another recording plan"
+                ))
+            })?;
+            return NpyStream::reopen(&path, row_len, elements);
+        }
         match row_len {
             None => NpyStream::one_d(&path),
             Some(n) => NpyStream::two_d(&path, n),
         }
     }
 
-    fn array<T: npyz::AutoSerialize + Copy>(&mut self, name: &str, values: &[T]) -> io::Result<()> {
+    fn array<T: NpyElement>(&mut self, name: &str, values: &[T]) -> io::Result<()> {
         self.files.push(name.to_string());
         write_array(&self.root.join(name), values)
     }

@@ -130,6 +130,11 @@ impl Chunk {
         with_state!(&self.state, s => s.currents[source][l].to_f64())
     }
 
+    /// Sets the current from source `source` (mV/ms) into chunk-local neuron `l`.
+    pub(super) fn set_current(&mut self, source: usize, l: usize, value: f64) {
+        with_state!(&mut self.state, s => s.currents[source][l] = StateFloat::from_f64(value))
+    }
+
     /// Number of current sources.
     pub(super) fn n_currents(&self) -> usize {
         with_state!(&self.state, s => s.currents.len())

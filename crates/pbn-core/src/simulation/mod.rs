@@ -61,6 +61,7 @@ mod pacing;
 mod partition;
 mod profile;
 mod recorder;
+mod snapshot;
 mod team;
 mod traces;
 
@@ -315,7 +316,6 @@ impl Simulation {
                 ExternalInput::new(
                     x,
                     layout.inputs[xi].len,
-                    spec.duration_ms,
                     stream(spec.seed, Purpose::Input, xi as u64, 0),
                 )
             })

@@ -44,6 +44,17 @@ impl TraceSet {
         self.scale
     }
 
+    /// (x̃, D): what a checkpoint stores.
+    pub(super) fn state(&self) -> (&[f64], f64) {
+        (&self.scaled, self.scale)
+    }
+
+    /// Restores what [`TraceSet::state`] gave.
+    pub(super) fn set_state(&mut self, scaled: &[f64], scale: f64) {
+        self.scaled.copy_from_slice(scaled);
+        self.scale = scale;
+    }
+
     /// Trace of neuron `id` (dimensionless).
     #[cfg(test)]
     pub(super) fn value(&self, id: usize) -> f64 {

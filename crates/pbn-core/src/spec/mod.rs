@@ -56,6 +56,9 @@ pub struct NetworkSpec {
     /// Runaway guard.
     #[serde(default)]
     pub guard: GuardSpec,
+    /// Periodic checkpoints of run directories (results do not depend on it).
+    #[serde(default)]
+    pub checkpoint: CheckpointSpec,
 }
 
 /// Floating-point type of the neuron state (voltages and synaptic currents).
@@ -270,6 +273,21 @@ impl Default for GuardSpec {
     }
 }
 
+/// How often a run directory gets a checkpoint to resume from (`pbn resume`). Checkpoints are
+/// also written when a run ends, however it ends short of a kill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointSpec {
+    /// Simulated time between checkpoints (ms); 0 writes one only when the run ends.
+    pub every_ms: f64,
+}
+
+impl Default for CheckpointSpec {
+    fn default() -> Self {
+        Self { every_ms: 10_000.0 }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -346,6 +364,7 @@ impl Default for NetworkSpec {
             stimuli: vec![],
             record: RecordSpec::default(),
             guard: GuardSpec::default(),
+            checkpoint: CheckpointSpec::default(),
         }
     }
 }

@@ -408,6 +408,7 @@ impl NetworkSpec {
         }
         c.positive("guard.max_rate_hz", self.guard.max_rate_hz);
         c.positive("guard.window_ms", self.guard.window_ms);
+        c.non_negative("checkpoint.every_ms", self.checkpoint.every_ms);
         c.multiple_of_dt("guard.window_ms", self.guard.window_ms, dt);
 
         if let Some((key, tau)) = self.fastest_time_constant()

@@ -1,0 +1,180 @@
+//! Checkpoint and restore of a [`Simulation`]'s dynamic state (the format is in
+//! [`crate::checkpoint`]). Arrays are stored by neuron id and, for weights, in post-major order
+//! (each postsynaptic neuron's synapses by ascending presynaptic index), which does not depend on
+//! how the neurons are split into chunks: a checkpoint resumes with any thread count.
+
+use super::Simulation;
+use crate::checkpoint::{Checkpoint, CheckpointError, Section, config_difference, config_key};
+use crate::spec::Precision;
+
+impl Simulation {
+    /// The complete dynamic state at the end of the last step: continuing from it
+    /// ([`Simulation::restore`]) gives bit for bit what continuing this simulation gives.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let mut cp = Checkpoint::new(config_key(&self.spec), self.step, self.time_ms());
+        let per_neuron = |value: &dyn Fn(&super::Chunk, usize) -> f64| -> Section {
+            let values = self.chunks.iter().flat_map(|c| (0..c.hi - c.lo).map(move |l| value(c, l)));
+            match self.spec.precision {
+                // f32 state widened to f64 and back is exact.
+                Precision::F32 => Section::F32(values.map(|x| x as f32).collect()),
+                Precision::F64 => Section::F64(values.collect()),
+            }
+        };
+        cp.put("neurons/voltage_mv", per_neuron(&|c, l| c.voltage(l)));
+        for s in 0..self.layout.sources().len() {
+            cp.put(format!("neurons/current/{s}"), per_neuron(&|c, l| c.current(s, l)));
+        }
+        for (pi, proj) in self.projections.iter().enumerate() {
+            if proj.rule.is_some() {
+                // Scaled weights J as stored, in post-major order.
+                let weights = self
+                    .chunks
+                    .iter()
+                    .flat_map(|c| {
+                        let part = &c.parts[pi];
+                        part.bwd_pos.iter().map(|&p| part.weights[p as usize])
+                    })
+                    .collect();
+                cp.put(format!("weights/{pi}"), Section::F64(weights));
+            }
+        }
+        for (k, t) in self.traces.iter().enumerate() {
+            let (scaled, scale) = t.state();
+            cp.put(format!("traces/{k}/scaled"), Section::F64(scaled.to_vec()));
+            cp.put(format!("traces/{k}/scale"), Section::F64(vec![scale]));
+        }
+        for (x, input) in self.inputs.iter().enumerate() {
+            input.save(&mut cp, x);
+            cp.put(format!("inputs/{x}/ready"), Section::U32(self.input_spikes[x].clone()));
+        }
+        cp.put("inputs/stimulus", Section::F64(self.stimulus.clone()));
+        cp.put("inputs/ready_for", Section::U64(self.inputs_ready_for.into_iter().collect()));
+        cp.put("spike_counts", Section::U64(self.spike_counts.clone()));
+        let r = &self.recorder;
+        cp.put("recorder/rate_counts", Section::U64(r.rate_counts.clone()));
+        cp.put("recorder/guard_counts", Section::U64(r.guard_counts.clone()));
+        cp.put("recorder/guard_elapsed", Section::U64(vec![r.guard_elapsed]));
+        cp.put("recorder/v_sum", Section::F64(r.v_sum.clone()));
+        cp.put("recorder/current_sum", Section::F64(r.current_sum.clone()));
+        cp.put(
+            "recorder/weight_max",
+            Section::F64(r.weight_max.iter().map(|m| m.unwrap_or(f64::NAN)).collect()),
+        );
+        cp.put(
+            "recorder/weight_max_known",
+            Section::U32(r.weight_max.iter().map(|m| m.is_some() as u32).collect()),
+        );
+        cp
+    }
+
+    /// Replaces the dynamic state with `cp`'s, taken from a simulation of the same network (the
+    /// duration may differ, so that a finished run can be extended). The next `run_for` starts
+    /// its sink again (`RecordSink::start`) and records from the checkpoint's step on.
+    pub fn restore(&mut self, cp: &Checkpoint) -> Result<(), CheckpointError> {
+        let key = config_key(&self.spec);
+        if cp.config() != key {
+            return Err(CheckpointError::Config(config_difference(cp.config(), &key)));
+        }
+        if cp.step() > self.n_steps {
+            return Err(CheckpointError::Config(format!(
+                "it is at t = {} ms, beyond this run's duration_ms = {}",
+                cp.time_ms(),
+                self.spec.duration_ms
+            )));
+        }
+        let n = self.layout.n;
+        // Everything is read and checked before anything is changed.
+        let per_neuron = |name: &str| -> Result<Vec<f64>, CheckpointError> {
+            match (cp.section(name)?, self.spec.precision) {
+                (Section::F64(v), Precision::F64) if v.len() == n => Ok(v.clone()),
+                (Section::F32(v), Precision::F32) if v.len() == n => Ok(v.iter().map(|&x| x as f64).collect()),
+                _ => Err(CheckpointError::Config(format!(
+                    "section `{name}` is not {n} {} values",
+                    self.spec.precision.name()
+                ))),
+            }
+        };
+        let voltages = per_neuron("neurons/voltage_mv")?;
+        let currents = (0..self.layout.sources().len())
+            .map(|s| per_neuron(&format!("neurons/current/{s}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut weights = vec![None; self.projections.len()];
+        for (pi, proj) in self.projections.iter().enumerate() {
+            if proj.rule.is_some() {
+                let total = self.chunks.iter().map(|c| c.parts[pi].bwd_pos.len()).sum();
+                weights[pi] = Some(cp.f64s(&format!("weights/{pi}"), Some(total))?);
+            }
+        }
+        let mut traces = vec![];
+        for k in 0..self.traces.len() {
+            traces.push((
+                cp.f64s(&format!("traces/{k}/scaled"), Some(n))?,
+                cp.f64s(&format!("traces/{k}/scale"), Some(1))?[0],
+            ));
+        }
+        let mut ready = vec![];
+        for x in 0..self.inputs.len() {
+            ready.push(cp.u32s(&format!("inputs/{x}/ready"), None)?.to_vec());
+        }
+        let stimulus = cp.f64s("inputs/stimulus", Some(self.stimulus.len()))?;
+        let ready_for = cp.u64s("inputs/ready_for", None)?.first().copied();
+        let spike_counts = cp.u64s("spike_counts", Some(self.spike_counts.len()))?;
+        let r = &self.recorder;
+        let rate_counts = cp.u64s("recorder/rate_counts", Some(r.rate_counts.len()))?;
+        let guard_counts = cp.u64s("recorder/guard_counts", Some(r.guard_counts.len()))?;
+        let guard_elapsed = cp.u64s("recorder/guard_elapsed", Some(1))?[0];
+        let v_sum = cp.f64s("recorder/v_sum", Some(r.v_sum.len()))?;
+        let current_sum = cp.f64s("recorder/current_sum", Some(r.current_sum.len()))?;
+        let weight_max = cp.f64s("recorder/weight_max", Some(r.weight_max.len()))?;
+        let weight_max_known = cp.u32s("recorder/weight_max_known", Some(r.weight_max.len()))?;
+        let mut inputs = self.inputs.clone();
+        for (x, input) in inputs.iter_mut().enumerate() {
+            input.restore(cp, x)?;
+        }
+
+        for c in &mut self.chunks {
+            for l in 0..c.hi - c.lo {
+                c.set_voltage(l, voltages[c.lo + l]);
+                for (s, current) in currents.iter().enumerate() {
+                    c.set_current(s, l, current[c.lo + l]);
+                }
+            }
+            c.spikes.clear();
+            c.nan_neuron = None;
+        }
+        for (pi, w) in weights.iter().enumerate() {
+            let Some(w) = w else { continue };
+            let mut at = 0;
+            for c in &mut self.chunks {
+                let part = &mut c.parts[pi];
+                for (slot, &pos) in part.bwd_pos.iter().enumerate() {
+                    part.weights[pos as usize] = w[at + slot];
+                }
+                at += part.bwd_pos.len();
+            }
+        }
+        for (t, (scaled, scale)) in self.traces.iter_mut().zip(traces) {
+            t.set_state(scaled, scale);
+        }
+        self.inputs = inputs;
+        self.input_spikes = ready;
+        self.stimulus.copy_from_slice(stimulus);
+        self.inputs_ready_for = ready_for;
+        self.spike_counts.copy_from_slice(spike_counts);
+        self.spikes.clear();
+        let r = &mut self.recorder;
+        r.rate_counts.copy_from_slice(rate_counts);
+        r.guard_counts.copy_from_slice(guard_counts);
+        r.guard_elapsed = guard_elapsed;
+        r.v_sum.copy_from_slice(v_sum);
+        r.current_sum.copy_from_slice(current_sum);
+        r.weight_max = weight_max
+            .iter()
+            .zip(weight_max_known)
+            .map(|(&m, &known)| (known != 0).then_some(m))
+            .collect();
+        r.started = false;
+        self.step = cp.step();
+        Ok(())
+    }
+}
