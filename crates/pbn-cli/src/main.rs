@@ -9,6 +9,7 @@ mod config;
 mod plot;
 mod progress;
 mod recover;
+mod resume;
 mod resources;
 mod run;
 mod signals;
@@ -51,6 +52,9 @@ enum Command {
     Theory(theory::TheoryArgs),
     /// Simulation vs theory as N grows (or along a parameter): runs, predicts, tabulates.
     Compare(compare::CompareArgs),
+    /// Continue a stopped or killed run from its last checkpoint, or extend a finished one
+    /// (--until-ms), with output identical to an uninterrupted run.
+    Resume(resume::ResumeArgs),
     /// Turn the `.part` streams of a killed run into readable arrays cut at its last complete step.
     Recover(recover::RecoverArgs),
     /// Benchmark the engine: wall seconds per simulated second.
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Bench(args) => bench::bench(args),
         Command::Recover(args) => recover::recover(args),
+        Command::Resume(args) => resume::resume(args),
         Command::Study(command) => study::study(command),
     };
     match result {

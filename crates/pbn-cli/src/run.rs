@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pbn_core::{MemoryEstimate, SimOptions, Simulation};
-use pbn_rundir::{ExecuteOptions, RunStatus, execute};
+use pbn_rundir::{ExecuteOptions, RunStatus, RunSummary, execute};
 
 use crate::config::load;
 use crate::progress::Progress;
@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// of /proc/meminfo, or the environment variable PBN_AVAILABLE_MEMORY, e.g. 8G).
     #[arg(long)]
     force: bool,
+    /// Simulated time between checkpoints (ms), from which `pbn resume` continues a stopped or
+    /// killed run; 0: only when the run ends (same as --set checkpoint.every_ms=T).
+    #[arg(long, value_name = "T")]
+    checkpoint_every_ms: Option<f64>,
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
@@ -59,6 +63,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     if let Some(seed) = args.seed {
         sets.push(format!("seed={seed}"));
     }
+    if let Some(every) = args.checkpoint_every_ms {
+        sets.push(format!("checkpoint.every_ms={every}"));
+    }
     let spec = load(args.config.as_deref(), &sets)?;
     let out = args.out.clone().unwrap_or_else(|| default_out(args.config.as_deref()));
     if out.join("meta.json").exists() {
@@ -69,17 +76,6 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
 
     let interrupted = crate::signals::stop_flag();
     let progress = Progress::new(spec.duration_ms, !args.quiet);
-    let mut on_slice = |sim: &Simulation, rates: &[f64]| {
-        let msg = sim
-            .layout()
-            .populations
-            .iter()
-            .zip(rates)
-            .map(|(p, r)| format!("{} {:.2} Hz", p.name, r))
-            .collect::<Vec<_>>()
-            .join(", ");
-        progress.update(sim.time_ms(), msg);
-    };
     let summary = execute(
         &spec,
         &out,
@@ -89,17 +85,35 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
                 expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
             },
             stop: Some(&interrupted),
-            on_slice: &mut on_slice,
+            on_slice: &mut |sim, rates| show_rates(&progress, sim, rates),
         },
     )?;
     progress.finish();
+    report(&summary, spec.n, &out, args.quiet)
+}
 
-    if !args.quiet {
+/// Shows the time and the latest rates on the progress bar.
+pub fn show_rates(progress: &Progress, sim: &Simulation, rates: &[f64]) {
+    let msg = sim
+        .layout()
+        .populations
+        .iter()
+        .zip(rates)
+        .map(|(p, r)| format!("{} {:.2} Hz", p.name, r))
+        .collect::<Vec<_>>()
+        .join(", ");
+    progress.update(sim.time_ms(), msg);
+}
+
+/// Prints how a run went (unless `quiet`) and turns its outcome into the exit code: 0
+/// completed, 130 interrupted, an error (exit 2) with the reason otherwise.
+pub fn report(summary: &RunSummary, n: u64, out: &Path, quiet: bool) -> Result<ExitCode, String> {
+    if !quiet {
         println!("run directory: {}", out.display());
         println!(
             "simulated {:.1} ms of N = {} ({} synapses) in {:.2} s + {:.2} s build: {:.3} s per simulated s",
             summary.simulated_ms,
-            spec.n,
+            n,
             summary.synapses,
             summary.run_s,
             summary.build_s,
@@ -118,10 +132,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     }
     // Whole nanoseconds: 641 steps of 0.1 ms are 64.1 ms, not 64.10000000000001.
     let simulated_ms = (summary.simulated_ms * 1e6).round() / 1e6;
-    match (summary.status, summary.stop_reason) {
+    match (summary.status, &summary.stop_reason) {
         (RunStatus::Interrupted, _) => {
             eprintln!(
-                "interrupted at t = {simulated_ms} ms; what was recorded is in {}",
+                "interrupted at t = {simulated_ms} ms; what was recorded is in {} (continue with `pbn resume {}`)",
+                out.display(),
                 out.display()
             );
             Ok(ExitCode::from(130))

@@ -1,14 +1,15 @@
 //! Running a spec into a run directory: the one loop `pbn run`, `pbn compare` and `pbn study`
 //! share (slices, stop requests, status, summary and `meta.json`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use pbn_core::{NetworkSpec, SimError, SimOptions, Simulation};
+use pbn_core::{Checkpoint, NetworkSpec, SimError, SimOptions, Simulation};
 use serde_json::{Value, json};
 
-use crate::{RunDirectory, RunStatus, describe_run};
+use crate::{HEADER_BYTES, RunDirectory, RunStatus, describe_run, write_atomic};
 
 /// How to run.
 pub struct ExecuteOptions<'a> {
@@ -71,30 +72,189 @@ fn rates_hz(sim: &Simulation, now: &[u64], before: &[u64], seconds: f64) -> Vec<
         .collect()
 }
 
+/// The checkpoint file of a run directory (with `.prev`, the one it replaced, and `.part`, one
+/// being written).
+pub const CHECKPOINT_FILE: &str = "checkpoint.bin";
+
 /// Builds `spec`, simulates it to its end (or until a stop request, the runaway guard or a
 /// divergence) into a new run directory at `out`, and writes `meta.json` (status `running` while
-/// it goes, then the outcome). `Err` only when the network cannot be built or the directory
-/// cannot be written; a run that stops early is an `Ok` with its status and reason.
+/// it goes, then the outcome). Checkpoints are written every `spec.checkpoint.every_ms` and when
+/// the run ends. `Err` only when the network cannot be built or the directory cannot be
+/// written; a run that stops early is an `Ok` with its status and reason.
 pub fn execute(spec: &NetworkSpec, out: &Path, options: ExecuteOptions<'_>) -> Result<RunSummary, String> {
     let started = Instant::now();
-    let mut sim = Simulation::new(spec, options.sim).map_err(|e| e.to_string())?;
+    let sim = Simulation::new(spec, options.sim.clone()).map_err(|e| e.to_string())?;
     let build_s = started.elapsed().as_secs_f64();
-    let mut dir = RunDirectory::create(out, &spec.to_resolved_toml())
+    let dir = RunDirectory::create(out, &spec.to_resolved_toml())
         .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    drive(spec, sim, dir, None, build_s, options)
+}
+
+/// What a resumed run starts from.
+struct Resumed {
+    /// Simulated time of the checkpoint (ms).
+    from_ms: f64,
+    /// Spike counts per population at half the (new) duration, if the checkpoint is past it.
+    half_counts: Option<Vec<u64>>,
+}
+
+/// Continues the run in `out` from its last checkpoint (or from the start, if it was killed
+/// before writing one) to its end, or to `until_ms` (which may extend a completed run), with
+/// output identical to a run that was never interrupted. Refuses a run that is still being
+/// written, that ended in a runaway or divergence, or a checkpoint of another config or version.
+pub fn resume(out: &Path, until_ms: Option<f64>, options: ExecuteOptions<'_>) -> Result<RunSummary, String> {
+    let meta_path = out.join("meta.json");
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| format!("cannot read {}: {e}", meta_path.display()))?;
+    let meta: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", meta_path.display()))?;
+    let status = meta["status"].as_str().unwrap_or("?");
+    if status == "running"
+        && let Some(pid) = crate::writer_alive(&meta)
+    {
+        return Err(format!("{} is still being written by process {pid}", out.display()));
+    }
+    if status == "completed" && until_ms.is_none() {
+        return Err(format!(
+            "{} is complete (t = {} ms); give --until-ms T to extend it",
+            out.display(),
+            meta["simulated_ms"]
+        ));
+    }
+    if matches!(status, "runaway" | "diverged") {
+        return Err(format!(
+            "{} stopped because of its dynamics ({status}: {}); continuing would stop again — change the config and start a new run",
+            out.display(),
+            meta["stop_reason"].as_str().unwrap_or("?")
+        ));
+    }
+    let config_path = out.join("config.resolved.toml");
+    let config =
+        std::fs::read_to_string(&config_path).map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
+    let mut spec = NetworkSpec::from_toml(&config).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    if let Some(until) = until_ms {
+        spec.duration_ms = until;
+        spec.validate().map_err(|e| format!("--until-ms {until}: {e}"))?;
+    }
+    let started = Instant::now();
+    let mut sim = Simulation::new(&spec, options.sim.clone()).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::read_latest(&out.join(CHECKPOINT_FILE)).map_err(|e| format!("cannot resume: {e}"))?;
+    let Some((checkpoint, fallback)) = checkpoint else {
+        // Killed before its first checkpoint: nothing to continue; run it again from the start.
+        let build_s = started.elapsed().as_secs_f64();
+        let dir = RunDirectory::create(out, &spec.to_resolved_toml())
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        return drive(&spec, sim, dir, None, build_s, options);
+    };
+    if let Some(why) = fallback {
+        eprintln!("note: resuming from the previous checkpoint ({why})");
+    }
+    if until_ms.is_some_and(|u| u < checkpoint.time_ms()) {
+        return Err(format!(
+            "--until-ms {} is before the last checkpoint (t = {} ms)",
+            spec.duration_ms,
+            checkpoint.time_ms()
+        ));
+    }
+    sim.restore(&checkpoint).map_err(|e| format!("cannot resume {}: {e}", out.display()))?;
+    let positions: BTreeMap<String, u64> = checkpoint
+        .attachment("streams")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .ok_or_else(|| format!("cannot resume: {CHECKPOINT_FILE} has no stream positions"))?;
+    let half_ms = spec.duration_ms / 2.0;
+    let half_counts = match checkpoint.attachment("half") {
+        _ if checkpoint.time_ms() < half_ms - 1e-9 => None,
+        Some(h) if h["at_ms"].as_f64() == Some(half_ms) => serde_json::from_value(h["counts"].clone()).ok(),
+        // Extended past twice the old duration: count from the spikes on disk.
+        _ => spike_counts_until(out, &sim, half_ms, positions.get("spike_times_ms.npy").copied()),
+    };
+    if until_ms.is_some() {
+        write_atomic(&config_path, spec.to_resolved_toml().as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", config_path.display()))?;
+    }
+    let dir = RunDirectory::reopen(out, positions).map_err(|e| format!("cannot resume {}: {e}", out.display()))?;
+    let build_s = started.elapsed().as_secs_f64();
+    let resumed = Resumed {
+        from_ms: checkpoint.time_ms(),
+        half_counts,
+    };
+    drive(&spec, sim, dir, Some(resumed), build_s, options)
+}
+
+/// Spike counts per population at times ≤ `t_ms`, from the first `len` spikes on disk.
+fn spike_counts_until(out: &Path, sim: &Simulation, t_ms: f64, len: Option<u64>) -> Option<Vec<u64>> {
+    let len = len? as usize;
+    let read = |name: &str, item: usize| -> Option<Vec<u8>> {
+        let path = [out.join(name), crate::part_path(&out.join(name))]
+            .into_iter()
+            .find(|p| p.exists())?;
+        let bytes = std::fs::read(path).ok()?;
+        bytes.get(HEADER_BYTES..HEADER_BYTES + len * item).map(<[u8]>::to_vec)
+    };
+    let (times, ids) = (read("spike_times_ms.npy", 8)?, read("spike_ids.npy", 4)?);
+    let mut counts = vec![0u64; sim.layout().populations.len()];
+    for (t, id) in times.chunks_exact(8).zip(ids.chunks_exact(4)) {
+        if f64::from_le_bytes(t.try_into().ok()?) <= t_ms + 1e-9 {
+            counts[sim.layout().population_of(u32::from_le_bytes(id.try_into().ok()?) as usize)] += 1;
+        }
+    }
+    Some(counts)
+}
+
+/// Writes a checkpoint of `sim` whose stream positions are those of `dir` (synced first).
+fn write_checkpoint(sim: &Simulation, dir: &mut RunDirectory, half: Option<(f64, &[u64])>) -> Result<(), SimError> {
+    dir.sync()?;
+    let mut checkpoint = sim.checkpoint();
+    checkpoint.attach("streams", json!(dir.positions()));
+    if let Some((at_ms, counts)) = half {
+        checkpoint.attach("half", json!({"at_ms": at_ms, "counts": counts}));
+    }
+    checkpoint
+        .write(&dir.root().join(CHECKPOINT_FILE))
+        .map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot write the checkpoint: {e}"))))
+}
+
+/// The loop shared by [`execute`] and [`resume`]: steps `sim` to the end of `spec` into `dir`.
+fn drive(
+    spec: &NetworkSpec,
+    mut sim: Simulation,
+    mut dir: RunDirectory,
+    resumed: Option<Resumed>,
+    build_s: f64,
+    options: ExecuteOptions<'_>,
+) -> Result<RunSummary, String> {
+    let out = dir.root().to_path_buf();
     let mut meta = describe_run(spec, &sim);
     meta["status"] = json!(RunStatus::Running);
     // Who writes it: `recover` must not touch a run that is still going.
     meta["pid"] = json!(std::process::id());
     meta["host"] = json!(crate::host());
+    if let Some(r) = &resumed {
+        meta["resumed_from_ms"] = json!(r.from_ms);
+    }
     dir.write_meta(&meta)
         .map_err(|e| format!("cannot write meta.json: {e}"))?;
 
     let run_started = Instant::now();
     let slice_ms = (spec.dt_ms * 1000.0).max(100.0);
     let half_ms = spec.duration_ms / 2.0;
-    let mut half_counts = None;
+    let every_ms = spec.checkpoint.every_ms;
+    let next_after = |t: f64| {
+        if every_ms > 0.0 {
+            ((t / every_ms + 1e-9).floor() + 1.0) * every_ms
+        } else {
+            f64::INFINITY
+        }
+    };
+    let mut next_checkpoint_ms = next_after(sim.time_ms());
+    let mut half_counts = resumed.and_then(|r| r.half_counts);
+    // Resumed past the half without counts for it (an extension without recorded spikes).
+    let half_unknown = half_counts.is_none() && sim.time_ms() > half_ms + 1e-9;
+    // Opens (or reopens) the sink's streams, even if there is no step left to run.
+    if let Err(e) = sim.run_for(0.0, &mut dir) {
+        return Err(format!("cannot write {}: {e}", out.display()));
+    }
     let mut last_counts = sim.spike_counts().to_vec();
     let mut outcome: Result<(), SimError> = Ok(());
+    let half = |counts: &Option<Vec<u64>>| counts.as_ref().map(|c| (half_ms, c.clone()));
     while !sim.is_finished() {
         if options.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             break;
@@ -109,8 +269,16 @@ pub fn execute(spec: &NetworkSpec, out: &Path, options: ExecuteOptions<'_>) -> R
             outcome = Err(e);
             break;
         }
-        if half_counts.is_none() && sim.time_ms() >= half_ms - 1e-9 {
+        if half_counts.is_none() && !half_unknown && sim.time_ms() >= half_ms - 1e-9 {
             half_counts = Some(sim.spike_counts().to_vec());
+        }
+        if sim.time_ms() >= next_checkpoint_ms - 1e-9 && !sim.is_finished() {
+            let h = half(&half_counts);
+            if let Err(e) = write_checkpoint(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..]))) {
+                outcome = Err(e);
+                break;
+            }
+            next_checkpoint_ms = next_after(sim.time_ms());
         }
         let now = sim.spike_counts().to_vec();
         let rates = rates_hz(&sim, &now, &last_counts, step_ms * 1e-3);
@@ -126,6 +294,11 @@ pub fn execute(spec: &NetworkSpec, out: &Path, options: ExecuteOptions<'_>) -> R
         Err(SimError::Diverged { .. }) => RunStatus::Diverged,
         Err(_) => RunStatus::Failed,
     };
+    // A run that ended or was stopped can be continued (or extended) from where it is.
+    if outcome.is_ok() {
+        let h = half(&half_counts);
+        outcome = write_checkpoint(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..])));
+    }
     if spec.record.final_weights
         && let Err(e) = sim.write_final_weights(&mut dir)
     {

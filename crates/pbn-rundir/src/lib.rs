@@ -31,7 +31,7 @@ mod reader;
 mod recover;
 mod run_directory;
 
-pub use execute::{ExecuteOptions, RunSummary, execute};
+pub use execute::{CHECKPOINT_FILE, ExecuteOptions, RunSummary, execute, resume};
 pub use meta::describe_run;
 pub use npy_stream::{HEADER_BYTES, NpyElement, NpyStream, part_path, write_array};
 pub use reader::{FinalWeights, Matrix, NeuronSeries, Population, ReadError, RunData, WeightSeries};

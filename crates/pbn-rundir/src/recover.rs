@@ -133,7 +133,12 @@ impl PartArray {
 pub fn writer_alive(meta: &Value) -> Option<u64> {
     let pid = meta["pid"].as_u64()?;
     let same_host = meta["host"].as_str() == host().as_deref();
-    (same_host && Path::new(&format!("/proc/{pid}")).exists()).then_some(pid)
+    // A zombie (killed, not yet reaped by its parent) writes nothing any more.
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next()))
+        .is_some_and(|state| state != Some('Z'));
+    (same_host && alive).then_some(pid)
 }
 
 /// This machine's name (for telling whether a run's writer could still be alive).
@@ -244,12 +249,18 @@ pub fn recover(root: &Path) -> Result<Recovery, String> {
         cut_ms: f64::INFINITY,
         arrays: vec![],
     };
+    // Everything up to the last checkpoint was on disk when it was written: never cut below it
+    // (so that `pbn resume` can still continue from it).
+    let checkpointed_ms = pbn_core::Checkpoint::read_latest(&root.join(crate::CHECKPOINT_FILE))
+        .ok()
+        .flatten()
+        .map_or(0.0, |(c, _)| c.time_ms());
     if let (Some(t), Some(i)) = (&times, &ids) {
         let (t_values, n) = (t.f64s(), t.rows().min(i.rows()));
         let last = t_values[..n].last().copied();
         // Drop the last step on disk: it may be incomplete.
-        let keep = last.map_or(0, |l| t_values[..n].partition_point(|&x| x < l));
-        recovery.cut_ms = last.map_or(0.0, |l| l - dt);
+        recovery.cut_ms = last.map_or(0.0, |l| l - dt).max(checkpointed_ms);
+        let keep = t_values[..n].partition_point(|&x| x <= recovery.cut_ms + 1e-9);
         t.write(&root.join("spike_times_ms.npy"), keep)
             .map_err(|e| e.to_string())?;
         i.write(&root.join("spike_ids.npy"), keep).map_err(|e| e.to_string())?;
@@ -268,7 +279,7 @@ pub fn recover(root: &Path) -> Result<Recovery, String> {
         if times.is_none() {
             recovery.cut_ms = recovery
                 .cut_ms
-                .min(t_values.get(rows.wrapping_sub(1)).copied().unwrap_or(0.0));
+                .min(t_values.get(rows.wrapping_sub(1)).copied().unwrap_or(0.0).max(checkpointed_ms));
         }
         loaded.push((t_name.to_string(), t, arrays, rows, t_values));
     }
