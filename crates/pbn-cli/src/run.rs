@@ -141,6 +141,11 @@ pub fn report(summary: &RunSummary, n: u64, out: &Path, quiet: bool) -> Result<E
             );
             Ok(ExitCode::from(130))
         }
+        (RunStatus::Failed, Some(reason)) => Err(format!(
+            "{reason}\nwhat was recorded up to t = {simulated_ms} ms is in {}; once the cause is fixed, `pbn resume {}` continues from its last checkpoint",
+            out.display(),
+            out.display()
+        )),
         (_, Some(reason)) => Err(format!(
             "{reason}\nwhat was recorded up to t = {simulated_ms} ms is in {}",
             out.display()

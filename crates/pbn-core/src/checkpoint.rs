@@ -362,11 +362,18 @@ impl Checkpoint {
             move |source| CheckpointError::Io { path: p, source }
         };
         let part = with_suffix(path, ".part");
-        let file = std::fs::File::create(&part).map_err(io_err(&part))?;
-        let mut writer = io::BufWriter::with_capacity(1 << 20, file);
-        self.write_to(&mut writer).map_err(io_err(&part))?;
-        let file = writer.into_inner().map_err(|e| io_err(&part)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&part))?;
+        let written = (|| {
+            let file = std::fs::File::create(&part)?;
+            let mut writer = io::BufWriter::with_capacity(1 << 20, file);
+            self.write_to(&mut writer)?;
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()
+        })();
+        if let Err(e) = written {
+            // A full disk: give back the room the partial file took.
+            let _ = std::fs::remove_file(&part);
+            return Err(io_err(&part)(e));
+        }
         if path.exists() {
             std::fs::rename(path, with_suffix(path, ".prev")).map_err(io_err(path))?;
         }

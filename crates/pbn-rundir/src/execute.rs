@@ -259,6 +259,18 @@ fn drive(
         if options.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             break;
         }
+        // Writes into a deleted directory succeed (the files live on, unreachable): notice.
+        if !out.is_dir() {
+            outcome = Err(SimError::Sink(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "the run directory {} has vanished (deleted, moved or unmounted) at t = {} ms",
+                    out.display(),
+                    sim.time_ms()
+                ),
+            )));
+            break;
+        }
         // Land exactly on the half so that the second-half rates are exact.
         let step_ms = if half_counts.is_none() && sim.time_ms() < half_ms {
             slice_ms.min(half_ms - sim.time_ms())
@@ -368,7 +380,17 @@ fn drive(
         "plastic_weights": weights,
     });
     meta["files"] = json!(dir.files());
-    dir.write_meta(&meta)
-        .map_err(|e| format!("cannot write meta.json: {e}"))?;
+    dir.write_meta(&meta).map_err(|e| {
+        let checkpoint = Checkpoint::read_latest(&out.join(CHECKPOINT_FILE))
+            .ok()
+            .flatten()
+            .map_or("the start".to_string(), |(c, _)| format!("its last checkpoint (t = {} ms)", c.time_ms()));
+        format!(
+            "{}meta.json could not be updated either ({e}); what was recorded is in {}; once the cause is fixed, `pbn resume {}` continues from {checkpoint}",
+            summary.stop_reason.as_deref().map_or(String::new(), |r| format!("{r}\n")),
+            out.display(),
+            out.display(),
+        )
+    })?;
     Ok(summary)
 }

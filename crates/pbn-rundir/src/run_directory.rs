@@ -31,8 +31,12 @@ pub enum RunStatus {
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_os_string();
     tmp.push(".part");
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        // A full disk: leave the old file, and the room, as they were.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The error for records of a plastic projection whose files were never opened (`start`
