@@ -172,8 +172,19 @@ fn an_interrupted_study_resumes_without_redoing_finished_points() {
         String::from_utf8_lossy(&o.stdout)
     );
 
+    // The point that was running stopped at a checkpoint; it is continued, not restarted.
+    let second = cut.join("points/p001/meta.json");
+    let stopped_at = std::fs::read_to_string(&second)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| m["simulated_ms"].as_f64())
+        .unwrap_or(0.0);
+
     let o = run_study(&study, &cut, &["--jobs", "1"]);
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    if stopped_at > 0.0 {
+        assert_eq!(json(&second)["resumed_from_ms"].as_f64(), Some(stopped_at));
+    }
     assert_eq!(
         std::fs::metadata(&first).unwrap().modified().unwrap(),
         first_written,

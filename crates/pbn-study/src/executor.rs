@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use pbn_core::SimOptions;
-use pbn_rundir::{ExecuteOptions, RunStatus, execute, write_atomic};
+use pbn_rundir::{CHECKPOINT_FILE, ExecuteOptions, RunStatus, RunSummary, execute, resume, write_atomic};
 use serde::{Deserialize, Serialize};
 
 use crate::points::{Point, expand, spec_with};
@@ -187,9 +187,36 @@ pub fn run_local(study: &Study, manifest: &Manifest, root: &Path, options: &Loca
         .collect()
 }
 
-/// Runs one point into a fresh run directory (a partial one from an interrupted run is removed).
+/// Runs one point: continues an interrupted or killed one from its checkpoint (`resume`), or
+/// runs it into a fresh run directory (a partial one that cannot be continued is removed).
 pub fn run_point(study: &Study, point: &Point, root: &Path, options: &LocalOptions<'_>) -> PointState {
     let dir: PathBuf = root.join(point.dir());
+    if dir.join(CHECKPOINT_FILE).exists() {
+        let mut last_ms = 0.0;
+        let mut on_slice = |sim: &pbn_core::Simulation, _: &[f64]| {
+            options.progress.advanced(sim.time_ms() - last_ms);
+            last_ms = sim.time_ms();
+        };
+        let threads = options.threads.max(1);
+        let resumed = resume(
+            &dir,
+            None,
+            ExecuteOptions {
+                sim: SimOptions {
+                    threads,
+                    expected_rates_hz: spec_with(study, &point.sets)
+                        .ok()
+                        .and_then(|spec| pbn_theory::balance::initial_rates_hz(&spec)),
+                },
+                stop: Some(options.stop),
+                on_slice: &mut on_slice,
+            },
+        );
+        if let Ok(summary) = resumed {
+            return outcome(summary);
+        }
+        // Not resumable (e.g. killed before its first checkpoint was whole): run it afresh.
+    }
     if dir.exists()
         && let Err(e) = std::fs::remove_dir_all(&dir)
     {
@@ -217,11 +244,16 @@ pub fn run_point(study: &Study, point: &Point, root: &Path, options: &LocalOptio
             on_slice: &mut on_slice,
         },
     ) {
-        Ok(summary) => match summary.status {
-            RunStatus::Completed => PointState::Done,
-            RunStatus::Runaway | RunStatus::Diverged => PointState::Failed(summary.stop_reason.unwrap_or_default()),
-            _ => PointState::Pending,
-        },
+        Ok(summary) => outcome(summary),
         Err(e) => PointState::Failed(e),
+    }
+}
+
+/// A point's state after its run ended this way.
+fn outcome(summary: RunSummary) -> PointState {
+    match summary.status {
+        RunStatus::Completed => PointState::Done,
+        RunStatus::Runaway | RunStatus::Diverged => PointState::Failed(summary.stop_reason.unwrap_or_default()),
+        _ => PointState::Pending,
     }
 }
