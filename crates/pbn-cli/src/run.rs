@@ -119,6 +119,14 @@ pub fn report(summary: &RunSummary, n: u64, out: &Path, quiet: bool) -> Result<E
             summary.build_s,
             summary.wall_s_per_simulated_s()
         );
+        let (count, seconds) = summary.checkpoints;
+        if count > 0 {
+            println!(
+                "  {count} checkpoint{} in {seconds:.3} s ({:.2} % of the run)",
+                if count == 1 { "" } else { "s" },
+                100.0 * seconds / summary.run_s.max(1e-9)
+            );
+        }
         for (k, name) in summary.populations.iter().enumerate() {
             let half = summary
                 .rates_second_half_hz

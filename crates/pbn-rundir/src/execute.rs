@@ -34,6 +34,9 @@ pub struct RunSummary {
     pub build_s: f64,
     /// Stepping (s).
     pub run_s: f64,
+    /// Checkpoints written (periodic and final) and the wall time they took (s, part of `run_s`
+    /// except the final one).
+    pub checkpoints: (usize, f64),
     /// Synapses in the network.
     pub synapses: usize,
     /// Population names.
@@ -199,17 +202,59 @@ fn spike_counts_until(out: &Path, sim: &Simulation, t_ms: f64, len: Option<u64>)
     Some(counts)
 }
 
-/// Writes a checkpoint of `sim` whose stream positions are those of `dir` (synced first).
-fn write_checkpoint(sim: &Simulation, dir: &mut RunDirectory, half: Option<(f64, &[u64])>) -> Result<(), SimError> {
-    dir.sync()?;
-    let mut checkpoint = sim.checkpoint();
-    checkpoint.attach("streams", json!(dir.positions()));
-    if let Some((at_ms, counts)) = half {
-        checkpoint.attach("half", json!({"at_ms": at_ms, "counts": counts}));
+/// Writes checkpoints of a run directory on a background thread, one at a time, so that the run
+/// does not wait for the disk: the state is copied and the streams flushed on the calling
+/// thread, then the streams' data is forced to the disk and only after that is the checkpoint
+/// that refers to it written (atomically) and made the current one.
+struct CheckpointWriter {
+    pending: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// Checkpoints started, and the wall time the run spent on them (s).
+    count: usize,
+    wall_s: f64,
+}
+
+impl CheckpointWriter {
+    fn new() -> Self {
+        Self {
+            pending: None,
+            count: 0,
+            wall_s: 0.0,
+        }
     }
-    checkpoint
-        .write(&dir.root().join(CHECKPOINT_FILE))
-        .map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot write the checkpoint: {e}"))))
+
+    /// Starts a checkpoint of `sim` whose stream positions are those of `dir` now (after the
+    /// previous one is complete).
+    fn start(&mut self, sim: &Simulation, dir: &mut RunDirectory, half: Option<(f64, &[u64])>) -> Result<(), SimError> {
+        let started = Instant::now();
+        self.wait()?;
+        let files = dir.flush()?;
+        let mut checkpoint = sim.checkpoint();
+        checkpoint.attach("streams", json!(dir.positions()));
+        if let Some((at_ms, counts)) = half {
+            checkpoint.attach("half", json!({"at_ms": at_ms, "counts": counts}));
+        }
+        let path = dir.root().join(CHECKPOINT_FILE);
+        self.pending = Some(std::thread::spawn(move || {
+            for f in files {
+                f.sync_data().map_err(|e| format!("cannot force the arrays to the disk: {e}"))?;
+            }
+            checkpoint.write(&path).map_err(|e| e.to_string())
+        }));
+        self.count += 1;
+        self.wall_s += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Waits for the checkpoint being written, if any.
+    fn wait(&mut self) -> Result<(), SimError> {
+        let started = Instant::now();
+        let result = match self.pending.take() {
+            Some(h) => h.join().unwrap_or_else(|_| Err("the checkpoint writer panicked".into())),
+            None => Ok(()),
+        };
+        self.wall_s += started.elapsed().as_secs_f64();
+        result.map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot write the checkpoint: {e}"))))
+    }
 }
 
 /// The loop shared by [`execute`] and [`resume`]: steps `sim` to the end of `spec` into `dir`.
@@ -245,6 +290,7 @@ fn drive(
         }
     };
     let mut next_checkpoint_ms = next_after(sim.time_ms());
+    let mut checkpoints = CheckpointWriter::new();
     let mut half_counts = resumed.and_then(|r| r.half_counts);
     // Resumed past the half without counts for it (an extension without recorded spikes).
     let half_unknown = half_counts.is_none() && sim.time_ms() > half_ms + 1e-9;
@@ -286,7 +332,7 @@ fn drive(
         }
         if sim.time_ms() >= next_checkpoint_ms - 1e-9 && !sim.is_finished() {
             let h = half(&half_counts);
-            if let Err(e) = write_checkpoint(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..]))) {
+            if let Err(e) = checkpoints.start(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..]))) {
                 outcome = Err(e);
                 break;
             }
@@ -309,7 +355,11 @@ fn drive(
     // A run that ended or was stopped can be continued (or extended) from where it is.
     if outcome.is_ok() {
         let h = half(&half_counts);
-        outcome = write_checkpoint(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..])));
+        outcome = checkpoints.start(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..])));
+    }
+    // Every checkpoint is whole (or failed) before the arrays are finished.
+    if let Err(e) = checkpoints.wait() {
+        outcome = outcome.and(Err(e));
     }
     if spec.record.final_weights
         && let Err(e) = sim.write_final_weights(&mut dir)
@@ -338,6 +388,7 @@ fn drive(
         simulated_ms: sim.time_ms(),
         build_s,
         run_s,
+        checkpoints: (checkpoints.count, checkpoints.wall_s),
         synapses: sim.synapse_count(),
         populations: sim.layout().populations.iter().map(|p| p.name.clone()).collect(),
         rates_hz: rates_hz(&sim, sim.spike_counts(), &zeros, simulated_s),
@@ -373,7 +424,8 @@ fn drive(
     meta["stop_reason"] = json!(summary.stop_reason);
     meta["simulated_ms"] = json!(summary.simulated_ms);
     meta["timings"] =
-        json!({"build_s": build_s, "run_s": run_s, "wall_s_per_simulated_s": summary.wall_s_per_simulated_s()});
+        json!({"build_s": build_s, "run_s": run_s, "wall_s_per_simulated_s": summary.wall_s_per_simulated_s(),
+               "checkpoints": checkpoints.count, "checkpoint_s": checkpoints.wall_s});
     meta["summary"] = json!({
         "rates_hz": by_name(&summary.rates_hz),
         "rates_second_half_hz": summary.rates_second_half_hz.as_deref().map(by_name),

@@ -164,11 +164,13 @@ impl<T: NpyElement> NpyStream<T> {
         self.elements
     }
 
-    /// Forces everything written so far to the disk (for a checkpoint that refers to it).
-    pub fn sync(&mut self) -> io::Result<()> {
+    /// Hands everything written so far to the operating system (it survives a kill of this
+    /// process) and returns a handle on the file with which to force it to the disk
+    /// (`sync_data`, for a checkpoint that refers to it; it may be done on another thread).
+    pub fn flush(&mut self) -> io::Result<File> {
         let f = self.file.as_mut().expect("stream is open");
         f.flush()?;
-        f.get_ref().sync_data()
+        f.get_ref().try_clone()
     }
 
     /// Writes the header's final length, flushes, and renames to the final name.
@@ -252,7 +254,7 @@ mod tests {
         let p = dir.path().join("a.npy");
         let mut s = NpyStream::<f64>::two_d(&p, 2).unwrap();
         s.extend([1.0, 2.0, 3.0, 4.0]).unwrap();
-        s.sync().unwrap();
+        s.flush().unwrap().sync_data().unwrap();
         // Written after the "checkpoint": cut off on reopening.
         s.extend([9.0, 9.0]).unwrap();
         s.finish().unwrap();

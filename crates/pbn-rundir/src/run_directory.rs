@@ -124,16 +124,17 @@ impl RunDirectory {
         out
     }
 
-    /// Forces every stream's data to the disk, so that a checkpoint can refer to
-    /// [`RunDirectory::positions`].
-    pub fn sync(&mut self) -> io::Result<()> {
+    /// Hands every stream's data to the operating system and returns handles with which to force
+    /// it to the disk, so that a checkpoint can refer to [`RunDirectory::positions`].
+    pub fn flush(&mut self) -> io::Result<Vec<std::fs::File>> {
+        let mut files = vec![];
         for s in self.f64_streams_mut() {
-            s.sync()?;
+            files.push(s.flush()?);
         }
         if let Some(s) = &mut self.spike_ids {
-            s.sync()?;
+            files.push(s.flush()?);
         }
-        Ok(())
+        Ok(files)
     }
 
     fn f64_streams(&self) -> impl Iterator<Item = &NpyStream<f64>> {
