@@ -20,8 +20,8 @@ pub struct RunArgs {
     /// Override a config key, e.g. --set n=2000 --set inputs.0.correlation=0.1 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Master seed (same as --set seed=S).
-    #[arg(long)]
+    /// Master seed (same as --set seed=S; at most 2^63 − 1, the largest TOML integer).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     seed: Option<u64>,
     /// Worker threads; 0 means all available cores, and more than the available cores are
     /// reduced to them (with a warning). Results are identical for any number; while stepping

@@ -61,7 +61,8 @@ fn results(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// meta.json without what differs between any two runs (timings, process, host) or says how the
 /// run was made (`resumed_from_ms`).
 fn meta_core(dir: &Path) -> serde_json::Value {
-    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
     let o = m.as_object_mut().unwrap();
     for key in ["timings", "pid", "host", "resumed_from_ms", "threads"] {
         o.remove(key);
@@ -122,7 +123,10 @@ fn moments(seed: u64, count: usize) -> Vec<f64> {
 fn reference(tmp: &Path, duration_ms: u64) -> (std::path::PathBuf, Duration) {
     let out = tmp.join(format!("reference-{duration_ms}"));
     let started = Instant::now();
-    let o = pbn(&run_args(&out, duration_ms).iter().map(String::as_str).collect::<Vec<_>>());
+    let o = pbn(&run_args(&out, duration_ms)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (out, started.elapsed())
 }

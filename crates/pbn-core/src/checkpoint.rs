@@ -57,7 +57,9 @@ pub enum CheckpointError {
         why: String,
     },
     /// Another format or pbn version wrote it.
-    #[error("{path} was written by pbn {found} (checkpoint format {found_format}); this is pbn {PBN_VERSION} (format {FORMAT_VERSION}), whose engine may not continue it bit for bit")]
+    #[error(
+        "{path} was written by pbn {found} (checkpoint format {found_format}); this is pbn {PBN_VERSION} (format {FORMAT_VERSION}), whose engine may not continue it bit for bit"
+    )]
     Version {
         /// The file.
         path: PathBuf,
@@ -440,8 +442,16 @@ pub(crate) fn config_difference(stored: &str, current: &str) -> String {
     let (gone, new) = (only(&a, &b), only(&b, &a));
     format!(
         "the checkpoint's network has {} where this one has {}",
-        if gone.is_empty() { "nothing else".into() } else { gone.join(", ") },
-        if new.is_empty() { "nothing else".into() } else { new.join(", ") }
+        if gone.is_empty() {
+            "nothing else".into()
+        } else {
+            gone.join(", ")
+        },
+        if new.is_empty() {
+            "nothing else".into()
+        } else {
+            new.join(", ")
+        }
     )
 }
 

@@ -80,9 +80,18 @@ impl ExternalInput {
     pub(crate) fn save(&self, cp: &mut Checkpoint, x: usize) {
         let pending = &self.buffer[self.cursor..];
         cp.put_rng(&self.rng);
-        cp.put(format!("inputs/{x}/pending_ms"), Section::F64(pending.iter().map(|p| p.0).collect()));
-        cp.put(format!("inputs/{x}/pending_train"), Section::U32(pending.iter().map(|p| p.1).collect()));
-        cp.put(format!("inputs/{x}/generated_until_ms"), Section::F64(vec![self.generated_until_ms]));
+        cp.put(
+            format!("inputs/{x}/pending_ms"),
+            Section::F64(pending.iter().map(|p| p.0).collect()),
+        );
+        cp.put(
+            format!("inputs/{x}/pending_train"),
+            Section::U32(pending.iter().map(|p| p.1).collect()),
+        );
+        cp.put(
+            format!("inputs/{x}/generated_until_ms"),
+            Section::F64(vec![self.generated_until_ms]),
+        );
     }
 
     /// Restores the state [`ExternalInput::save`] stored as input `x` of `cp`.

@@ -24,7 +24,11 @@ fn after(sink: &MemorySink, from_ms: f64) -> Vec<(String, f64, Vec<u64>)> {
     }
     for (k, records) in sink.weights.iter().enumerate() {
         for (t, samples, mean, std) in records.iter().filter(|r| r.0 > from_ms) {
-            out.push((format!("weights {k}"), *t, [bits(samples), bits(&[*mean, *std])].concat()));
+            out.push((
+                format!("weights {k}"),
+                *t,
+                [bits(samples), bits(&[*mean, *std])].concat(),
+            ));
         }
     }
     for (t, v, c) in sink.neurons.iter().filter(|r| r.0 > from_ms) {
@@ -95,7 +99,11 @@ fn a_restored_run_continues_bit_for_bit_with_any_thread_count() {
     let (reference, voltages) = whole(&spec, 1);
     for (before, after_threads) in [(1, 1), (2, 1), (1, 3)] {
         let (resumed, v) = split(&spec, 233.3, before, &spec, after_threads);
-        assert_eq!(after(&resumed, 233.3), after(&reference, 233.3), "{before} → {after_threads} threads");
+        assert_eq!(
+            after(&resumed, 233.3),
+            after(&reference, 233.3),
+            "{before} → {after_threads} threads"
+        );
         assert_eq!(v, voltages);
     }
 }
@@ -125,7 +133,11 @@ fn a_checkpoint_of_another_network_is_refused() {
     let mut sim = build(&spec, 1);
     sim.run(&mut MemorySink::default()).unwrap();
     let cp = sim.checkpoint();
-    for (set, says) in [("seed=2", "seed = 2"), ("n=1200", "n = 1200"), ("projections.1.plasticity.eta=0.1", "eta")] {
+    for (set, says) in [
+        ("seed=2", "seed = 2"),
+        ("n=1200", "n = 1200"),
+        ("projections.1.plasticity.eta=0.1", "eta"),
+    ] {
         let mut other = build(&plastic(&["duration_ms=20", set]), 1);
         let e = other.restore(&cp).unwrap_err().to_string();
         assert!(e.contains("another config") && e.contains(says), "{set}: {e}");

@@ -157,7 +157,8 @@ pub fn resume(out: &Path, until_ms: Option<f64>, options: ExecuteOptions<'_>) ->
             checkpoint.time_ms()
         ));
     }
-    sim.restore(&checkpoint).map_err(|e| format!("cannot resume {}: {e}", out.display()))?;
+    sim.restore(&checkpoint)
+        .map_err(|e| format!("cannot resume {}: {e}", out.display()))?;
     let positions: BTreeMap<String, u64> = checkpoint
         .attachment("streams")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -196,7 +197,9 @@ fn spike_counts_until(out: &Path, sim: &Simulation, t_ms: f64, len: Option<u64>)
     let mut counts = vec![0u64; sim.layout().populations.len()];
     for (t, id) in times.chunks_exact(8).zip(ids.chunks_exact(4)) {
         if f64::from_le_bytes(t.try_into().ok()?) <= t_ms + 1e-9 {
-            counts[sim.layout().population_of(u32::from_le_bytes(id.try_into().ok()?) as usize)] += 1;
+            counts[sim
+                .layout()
+                .population_of(u32::from_le_bytes(id.try_into().ok()?) as usize)] += 1;
         }
     }
     Some(counts)
@@ -236,7 +239,8 @@ impl CheckpointWriter {
         let path = dir.root().join(CHECKPOINT_FILE);
         self.pending = Some(std::thread::spawn(move || {
             for f in files {
-                f.sync_data().map_err(|e| format!("cannot force the arrays to the disk: {e}"))?;
+                f.sync_data()
+                    .map_err(|e| format!("cannot force the arrays to the disk: {e}"))?;
             }
             checkpoint.write(&path).map_err(|e| e.to_string())
         }));
@@ -249,7 +253,9 @@ impl CheckpointWriter {
     fn wait(&mut self) -> Result<(), SimError> {
         let started = Instant::now();
         let result = match self.pending.take() {
-            Some(h) => h.join().unwrap_or_else(|_| Err("the checkpoint writer panicked".into())),
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err("the checkpoint writer panicked".into())),
             None => Ok(()),
         };
         self.wall_s += started.elapsed().as_secs_f64();
@@ -423,8 +429,7 @@ fn drive(
     meta["status"] = json!(status);
     meta["stop_reason"] = json!(summary.stop_reason);
     meta["simulated_ms"] = json!(summary.simulated_ms);
-    meta["timings"] =
-        json!({"build_s": build_s, "run_s": run_s, "wall_s_per_simulated_s": summary.wall_s_per_simulated_s(),
+    meta["timings"] = json!({"build_s": build_s, "run_s": run_s, "wall_s_per_simulated_s": summary.wall_s_per_simulated_s(),
                "checkpoints": checkpoints.count, "checkpoint_s": checkpoints.wall_s});
     meta["summary"] = json!({
         "rates_hz": by_name(&summary.rates_hz),

@@ -42,7 +42,10 @@ fn header<T: NpyElement>(rows: u64, row_len: Option<usize>) -> Vec<u8> {
         None => format!("({rows},)"),
         Some(n) => format!("({rows}, {n})"),
     };
-    let mut dict = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", T::DESCR);
+    let mut dict = format!(
+        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
+        T::DESCR
+    );
     let room = HEADER_BYTES - 10 - 1;
     assert!(dict.len() <= room, "npy header too long");
     dict.push_str(&" ".repeat(room - dict.len()));
@@ -106,10 +109,16 @@ impl<T: NpyElement> NpyStream<T> {
     /// file holds fewer, or another dtype or row length.
     pub fn reopen(path: &Path, row_len: Option<usize>, elements: u64) -> io::Result<Self> {
         let part = part_path(path);
-        let source = if part.exists() { part.clone() } else { path.to_path_buf() };
-        let mut file = OpenOptions::new().read(true).write(true).open(&source).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot open {}: {e}", source.display()))
-        })?;
+        let source = if part.exists() {
+            part.clone()
+        } else {
+            path.to_path_buf()
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&source)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot open {}: {e}", source.display())))?;
         let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", source.display()));
         let mut head = vec![0u8; HEADER_BYTES];
         io::Read::read_exact(&mut file, &mut head).map_err(|_| bad("shorter than its header".into()))?;
@@ -156,7 +165,10 @@ impl<T: NpyElement> NpyStream<T> {
 
     /// The final file's name (without directory).
     pub fn file_name(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// Elements written so far.

@@ -277,9 +277,13 @@ pub fn recover(root: &Path) -> Result<Recovery, String> {
         let rows = arrays.iter().map(|(_, a)| a.rows()).fold(t.rows(), usize::min);
         let t_values = t.f64s();
         if times.is_none() {
-            recovery.cut_ms = recovery
-                .cut_ms
-                .min(t_values.get(rows.wrapping_sub(1)).copied().unwrap_or(0.0).max(checkpointed_ms));
+            recovery.cut_ms = recovery.cut_ms.min(
+                t_values
+                    .get(rows.wrapping_sub(1))
+                    .copied()
+                    .unwrap_or(0.0)
+                    .max(checkpointed_ms),
+            );
         }
         loaded.push((t_name.to_string(), t, arrays, rows, t_values));
     }

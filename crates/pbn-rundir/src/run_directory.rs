@@ -114,10 +114,7 @@ impl RunDirectory {
 
     /// Elements written so far to each open stream, by file name.
     pub fn positions(&self) -> BTreeMap<String, u64> {
-        let mut out: BTreeMap<String, u64> = self
-            .f64_streams()
-            .map(|s| (s.file_name(), s.elements()))
-            .collect();
+        let mut out: BTreeMap<String, u64> = self.f64_streams().map(|s| (s.file_name(), s.elements())).collect();
         if let Some(s) = &self.spike_ids {
             out.insert(s.file_name(), s.elements());
         }

@@ -13,7 +13,10 @@ impl Simulation {
     pub fn checkpoint(&self) -> Checkpoint {
         let mut cp = Checkpoint::new(config_key(&self.spec), self.step, self.time_ms());
         let per_neuron = |value: &dyn Fn(&super::Chunk, usize) -> f64| -> Section {
-            let values = self.chunks.iter().flat_map(|c| (0..c.hi - c.lo).map(move |l| value(c, l)));
+            let values = self
+                .chunks
+                .iter()
+                .flat_map(|c| (0..c.hi - c.lo).map(move |l| value(c, l)));
             match self.spec.precision {
                 // f32 state widened to f64 and back is exact.
                 Precision::F32 => Section::F32(values.map(|x| x as f32).collect()),
@@ -48,7 +51,10 @@ impl Simulation {
             cp.put(format!("inputs/{x}/ready"), Section::U32(self.input_spikes[x].clone()));
         }
         cp.put("inputs/stimulus", Section::F64(self.stimulus.clone()));
-        cp.put("inputs/ready_for", Section::U64(self.inputs_ready_for.into_iter().collect()));
+        cp.put(
+            "inputs/ready_for",
+            Section::U64(self.inputs_ready_for.into_iter().collect()),
+        );
         cp.put("spike_counts", Section::U64(self.spike_counts.clone()));
         let r = &self.recorder;
         cp.put("recorder/rate_counts", Section::U64(r.rate_counts.clone()));

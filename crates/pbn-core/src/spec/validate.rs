@@ -26,6 +26,17 @@ const MAX_STEPS: f64 = 9_007_199_254_740_992.0;
 /// Smallest non-zero input correlation: the mother process runs at rate_hz / correlation.
 pub const MIN_CORRELATION: f64 = 1e-6;
 
+/// Longest time step (ms): input spikes are drawn one second of simulated time at a time
+/// (`input::CHUNK_MS`), all the seconds up to the current time at every step, so a step of
+/// 1e300 ms would never end (and no time constant of a neuron comes near a second).
+pub const MAX_DT_MS: f64 = 1000.0;
+
+/// Largest jitter SD of correlated inputs (ms). Correlated spikes are drawn 10 × `jitter_ms`
+/// ahead of the simulated time (jitter moves spikes backwards) and every second of input drawn
+/// sorts all the pending ones: up to 1 s, that is at most 11 s of pending input; at 1e7 ms a
+/// 10 ms run drew and sorted for hours before its first step.
+pub const MAX_JITTER_MS: f64 = 1000.0;
+
 /// One problem in a config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecError {
@@ -133,6 +144,9 @@ impl Checker {
         let steps = v / dt;
         if dt > 0.0 && v.is_finite() && (steps - steps.round()).abs() > 1e-6 * steps.max(1.0) {
             self.fail(key, v, format!("must be a whole number of time steps (dt_ms = {dt})"));
+        } else if dt > 0.0 && dt.is_finite() && v > 0.0 && steps.round() < 1.0 {
+            // Within the tolerance above of zero steps: the engine would take one step, or none.
+            self.fail(key, v, format!("must be at least one time step (dt_ms = {dt})"));
         }
     }
     fn name(&mut self, key: String, name: &str, seen: &mut HashSet<String>) {
@@ -202,6 +216,15 @@ impl NetworkSpec {
             );
         }
         c.positive("dt_ms", dt);
+        if dt.is_finite() && dt > MAX_DT_MS {
+            c.fail(
+                "dt_ms",
+                dt,
+                format!(
+                    "must be at most {MAX_DT_MS} ms: input spikes are drawn one second of simulated time at a time, every second a step spans before the step"
+                ),
+            );
+        }
         c.positive("duration_ms", self.duration_ms);
         c.multiple_of_dt("duration_ms", self.duration_ms, dt);
         if dt > 0.0 && self.duration_ms / dt > MAX_STEPS {
@@ -289,6 +312,15 @@ impl NetworkSpec {
             }
             if x.correlation > 0.0 {
                 c.non_negative(format!("{key}.jitter_ms"), x.jitter_ms);
+                if x.jitter_ms.is_finite() && x.jitter_ms > MAX_JITTER_MS {
+                    c.fail(
+                        format!("{key}.jitter_ms"),
+                        x.jitter_ms,
+                        format!(
+                            "must be at most {MAX_JITTER_MS} ms: correlated spikes are drawn 10 × jitter_ms ahead of the simulated time"
+                        ),
+                    );
+                }
             }
             c.positive(format!("{key}.tau_syn_ms"), x.tau_syn_ms);
             c.non_negative(format!("{key}.start_ms"), x.start_ms);
@@ -405,6 +437,20 @@ impl NetworkSpec {
         ] {
             c.positive(k, v);
             c.multiple_of_dt(k, v, dt);
+        }
+        // Built in code, a spec can hold integers its TOML (config.resolved.toml) cannot.
+        for (k, v) in [
+            ("seed", self.seed),
+            ("record.weight_samples", r.weight_samples),
+            ("record.neuron_samples", r.neuron_samples),
+        ] {
+            if v > i64::MAX as u64 {
+                c.fail(
+                    k,
+                    v,
+                    format!("must be at most {}: TOML integers are 64-bit signed", i64::MAX),
+                );
+            }
         }
         c.positive("guard.max_rate_hz", self.guard.max_rate_hz);
         c.positive("guard.window_ms", self.guard.window_ms);
