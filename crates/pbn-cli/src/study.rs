@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use pbn_study::executor::{LocalOptions, PointState, StudyProgress};
 use pbn_study::points::{Point, spec_with};
-use pbn_study::{Study, Verdict};
+use pbn_study::{Study, Verdict, slurm};
 
 #[derive(clap::Subcommand)]
 pub enum StudyCommand {
@@ -22,11 +22,14 @@ pub enum StudyCommand {
         /// Study directory.
         dir: PathBuf,
     },
-    /// Show which points of a study directory are done, running, pending or failed.
+    /// Show which points of a study directory are done, running, pending or failed (and, for
+    /// the Slurm executor, what is still in Slurm's queue).
     Status {
         /// Study directory.
         dir: PathBuf,
     },
+    /// Run the points of one Slurm array task (what the job script of `--executor slurm` calls).
+    RunPoint(RunPointArgs),
     /// Copy finished studies' reports and figures into a folder (default `reproduction/`) and
     /// rewrite its index (`REPRODUCTION.md` beside it) from every report there.
     Publish {
@@ -71,6 +74,58 @@ pub struct RunArgs {
     /// Directory of study files (for names).
     #[arg(long, default_value = "studies")]
     studies: PathBuf,
+    /// Where the points run: on this machine, or as a Slurm job array (submitted with sbatch;
+    /// the command returns at once unless --wait).
+    #[arg(long, value_enum, default_value = "local")]
+    executor: Executor,
+    /// Slurm: wait until the array has finished (with a progress display), then report.
+    #[arg(long)]
+    wait: bool,
+    /// Slurm: partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Slurm: time limit per array task (HH:MM:SS).
+    #[arg(long)]
+    time: Option<String>,
+    /// Slurm: CPUs per array task; each point runs with this many threads [default: --threads].
+    #[arg(long)]
+    cpus_per_task: Option<usize>,
+    /// Slurm: memory per array task (e.g. 4G).
+    #[arg(long)]
+    mem: Option<String>,
+    /// Slurm: at most this many array tasks at once.
+    #[arg(long)]
+    max_parallel: Option<usize>,
+    /// Slurm: points per array task, run one after the other (for many tiny points).
+    #[arg(long, default_value_t = 1)]
+    points_per_task: usize,
+    /// Slurm: a further sbatch option, e.g. --sbatch-arg=--account=lab (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    sbatch_args: Vec<String>,
+}
+
+/// Where a study's points run.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    /// Points in parallel on this machine.
+    Local,
+    /// A Slurm job array.
+    Slurm,
+}
+
+#[derive(clap::Args)]
+pub struct RunPointArgs {
+    /// Study directory.
+    dir: PathBuf,
+    /// The submission's tasks file (`slurm/tasks-K.json`).
+    #[arg(long)]
+    tasks: PathBuf,
+    /// Array task index (`$SLURM_ARRAY_TASK_ID`).
+    #[arg(long)]
+    task: usize,
+    /// Threads per point.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
@@ -79,6 +134,7 @@ pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
         StudyCommand::Run(args) => run(args),
         StudyCommand::Report { dir } => report(&dir),
         StudyCommand::Status { dir } => status(&dir),
+        StudyCommand::RunPoint(args) => run_point(args),
         StudyCommand::Publish { dirs, into } => publish(&dirs, &into),
     }
 }
@@ -149,6 +205,9 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = crate::resources::resolve_threads(args.threads);
     let jobs = args.jobs.unwrap_or((cores / threads).max(1)).max(1);
+    if args.executor == Executor::Slurm {
+        return run_slurm(&args, &study, &manifest, &out, pending, threads);
+    }
     largest_fits(&study, &pending, jobs, threads, args.force, args.quiet)?;
     eprintln!(
         "pbn study {} ({}), scale {}: {} points, {} to run, {jobs} at a time × {threads} thread(s); directory {}",
@@ -201,6 +260,158 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(130));
     }
     finish(&study, &manifest, &out, states)
+}
+
+/// `pbn study run --executor slurm`: submits the unfinished points that are not in Slurm's queue
+/// already as one job array; with `--wait`, waits for the queue to empty and reports.
+fn run_slurm(
+    args: &RunArgs,
+    study: &Study,
+    manifest: &pbn_study::Manifest,
+    out: &Path,
+    pending: Vec<&Point>,
+    threads: usize,
+) -> Result<ExitCode, String> {
+    slurm::available()?;
+    let in_queue = slurm::points_in_queue(out)?;
+    let to_submit: Vec<&Point> = pending.into_iter().filter(|p| !in_queue.contains(&p.index)).collect();
+    let cpus = args.cpus_per_task.unwrap_or(threads).max(1);
+    // Each array task gets its own node share: check one task's largest point.
+    largest_fits(study, &to_submit, 1, cpus, args.force, args.quiet)?;
+    if !to_submit.is_empty() {
+        let options = slurm::SlurmOptions {
+            partition: args.partition.clone(),
+            time: args.time.clone(),
+            cpus_per_task: cpus,
+            mem: args.mem.clone(),
+            max_parallel: args.max_parallel,
+            sbatch_args: args.sbatch_args.clone(),
+            points_per_task: args.points_per_task,
+            pbn: std::env::current_exe().map_err(|e| format!("cannot find the pbn binary: {e}"))?,
+        };
+        let sub = slurm::submit(manifest, out, &to_submit, &options)?;
+        println!(
+            "submitted job {}: {} array task(s) for {} point(s) of {} ({} scale); script {}",
+            sub.job_id,
+            sub.tasks.len(),
+            to_submit.len(),
+            study.name,
+            manifest.scale,
+            out.join(&sub.script).display()
+        );
+    }
+    if !in_queue.is_empty() {
+        println!(
+            "{} point(s) are still in Slurm's queue from earlier submissions",
+            in_queue.len()
+        );
+    }
+    if to_submit.is_empty() && in_queue.is_empty() {
+        let states = manifest.points.iter().map(|p| pbn_study::point_state(out, p)).collect();
+        return finish(study, manifest, out, states);
+    }
+    if !args.wait {
+        println!(
+            "`pbn study status {}` shows progress; `pbn study report {}` once done (or run this command again with --wait)",
+            out.display(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stop = crate::signals::stop_flag();
+    let total = manifest.points.len();
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = ProgressBar::new(total as u64);
+        b.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} points done  [{elapsed_precise}]  {msg}")
+                .expect("valid template"),
+        );
+        b.enable_steady_tick(Duration::from_millis(250));
+        b
+    });
+    let ids: Vec<String> = slurm::submissions(out)?.into_iter().map(|s| s.job_id).collect();
+    loop {
+        let queued = slurm::queued(&ids)?;
+        let done = manifest
+            .points
+            .iter()
+            .filter(|p| matches!(pbn_study::point_state(out, p), PointState::Done | PointState::Failed(_)))
+            .count();
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+            let running = queued.iter().filter(|q| q.state == "RUNNING").count();
+            b.set_message(format!("{running} task(s) running, {} queued", queued.len() - running));
+        }
+        if queued.is_empty() {
+            break;
+        }
+        if stop.load(Ordering::SeqCst) {
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            eprintln!(
+                "stopped waiting; the job array keeps running (`pbn study status {}`)",
+                out.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let states = manifest.points.iter().map(|p| pbn_study::point_state(out, p)).collect();
+    finish(study, manifest, out, states)
+}
+
+/// Progress of an array task: one line per point on stderr (the task's log).
+struct TaskLog;
+
+impl StudyProgress for TaskLog {
+    fn advanced(&self, _ms: f64) {}
+
+    fn point_ended(&self, point: &Point, state: &PointState, wall_s: f64) {
+        eprintln!("point {}: {state:?} after {wall_s:.1} s", point.index);
+    }
+}
+
+/// `pbn study run-point`: the points of one array task, one after the other; exit 130 when
+/// stopped by a signal (each point keeps its checkpoint), 0 otherwise.
+fn run_point(args: RunPointArgs) -> Result<ExitCode, String> {
+    let (study, manifest) = load(&args.dir)?;
+    let indices = slurm::task_points(&args.tasks, args.task)?;
+    let stop = crate::signals::stop_flag();
+    let options = LocalOptions {
+        jobs: 1,
+        threads: crate::resources::resolve_threads(args.threads),
+        stop: &stop,
+        progress: &TaskLog,
+    };
+    for i in indices {
+        let point = manifest
+            .points
+            .get(i)
+            .ok_or_else(|| format!("{} has no point {i}", args.dir.display()))?;
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if matches!(
+            pbn_study::point_state(&args.dir, point),
+            PointState::Done | PointState::Failed(_)
+        ) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let state = pbn_study::executor::run_point(&study, point, &args.dir, &options);
+        options
+            .progress
+            .point_ended(point, &state, started.elapsed().as_secs_f64());
+    }
+    Ok(if stop.load(Ordering::SeqCst) {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Refuses (unless forced) when `jobs` of the largest pending points at once would not fit in
@@ -306,6 +517,34 @@ fn status(dir: &Path) -> Result<ExitCode, String> {
         "done {}, running {}, pending {}, failed {}",
         counts[0], counts[1], counts[2], counts[3]
     );
+    let submissions = slurm::submissions(dir)?;
+    if !submissions.is_empty() {
+        let ids: Vec<String> = submissions.iter().map(|s| s.job_id.clone()).collect();
+        match slurm::queued(&ids) {
+            Ok(queued) => {
+                for s in &submissions {
+                    let mine: Vec<&slurm::QueuedTask> = queued.iter().filter(|q| q.job_id == s.job_id).collect();
+                    let mut by_state = std::collections::BTreeMap::new();
+                    for q in &mine {
+                        *by_state.entry(q.state.to_lowercase()).or_insert(0) += 1;
+                    }
+                    let states: Vec<String> = by_state.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                    println!(
+                        "slurm job {} ({}, {} task(s)): {}",
+                        s.job_id,
+                        s.script,
+                        s.tasks.len(),
+                        if states.is_empty() {
+                            "no longer in the queue".to_string()
+                        } else {
+                            states.join(", ")
+                        }
+                    );
+                }
+            }
+            Err(e) => println!("slurm: {e}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

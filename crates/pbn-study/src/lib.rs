@@ -10,6 +10,7 @@
 //! | [`executor`] | the study directory, point states, and the local executor (resumable) |
 //! | [`claims`] | judging claims: simulation mean ± SD, theory, published value, verdict |
 //! | [`report`] | `report.md`, `report.json` and the figures |
+//! | [`slurm`] | the Slurm executor: unfinished points as a job array |
 //!
 //! A study directory is `manifest.json`, `points/pNNN/` (ordinary run directories), `figures/`,
 //! `report.md` and `report.json`; the file format and the catalogue are described in
@@ -20,6 +21,7 @@ pub mod executor;
 pub mod points;
 pub mod quantity;
 pub mod report;
+pub mod slurm;
 pub mod spec;
 
 pub use claims::{ClaimResult, Collection, Verdict};
