@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::config::DEFAULT_CONFIG;
+use crate::study::{Executor, SlurmOutcome, run_on_slurm};
 
 #[derive(clap::Args)]
 pub struct CompareArgs {
@@ -50,6 +51,9 @@ pub struct CompareArgs {
     /// available (see `pbn run --help`).
     #[arg(long)]
     force: bool,
+    /// Where the runs go: this machine, or a Slurm job array.
+    #[command(flatten)]
+    slurm: crate::study::SlurmArgs,
 }
 
 /// One row of the comparison.
@@ -141,6 +145,14 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let pending = pbn_study::executor::pending(&manifest, &out);
+    if args.slurm.executor == Executor::Slurm {
+        let states = match run_on_slurm(&args.slurm, &study, &manifest, &out, pending, 1, args.force, false)? {
+            SlurmOutcome::Finished(states) => states,
+            SlurmOutcome::Submitted => return Ok(ExitCode::SUCCESS),
+            SlurmOutcome::StoppedWaiting => return Ok(ExitCode::from(130)),
+        };
+        return tabulate(&study, &manifest, &out, (&stem, &key), states);
+    }
     crate::study::largest_fits(&study, &pending, workers, 1, args.force, false)?;
     eprintln!(
         "pbn compare: {} simulation(s) ({} value(s) of {key} × {} realization(s)), {workers} at a time, into {}",
@@ -168,16 +180,27 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::from(130));
     }
+    tabulate(&study, &manifest, &out, (&stem, &key), states)
+}
+
+/// The comparison table, files and figure from finished runs.
+fn tabulate(
+    study: &Study,
+    manifest: &pbn_study::Manifest,
+    out: &Path,
+    (stem, key): (&str, &str),
+    states: Vec<PointState>,
+) -> Result<ExitCode, String> {
     if let Some((p, PointState::Failed(why))) = manifest
         .points
         .iter()
         .zip(&states)
         .find(|(_, s)| matches!(s, PointState::Failed(_)))
     {
-        return Err(format!("the run at {} failed: {why}", p.label(&study)));
+        return Err(format!("the run at {} failed: {why}", p.label(study)));
     }
-    let collection = Collection::open(&study, &manifest, &out, states);
-    let base = pbn_study::points::spec_with(&study, &manifest.points[0].sets)?;
+    let collection = Collection::open(study, manifest, out, states);
+    let base = pbn_study::points::spec_with(study, &manifest.points[0].sets)?;
     let quantities = quantities(&base);
     let mut rows = vec![];
     for m in &quantities {
@@ -211,14 +234,14 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, String> {
         }
     }
 
-    print_table(&key, &rows, manifest.points.len());
-    write_outputs(&out, &key, &rows, &manifest.points, &study)?;
+    print_table(key, &rows, manifest.points.len());
+    write_outputs(out, key, &rows, &manifest.points, study)?;
     println!(
         "tables: {}, {}",
         out.join("compare.csv").display(),
         out.join("compare.json").display()
     );
-    let figure = draw(&out.join("compare"), &stem, &key, &quantities, &rows)
+    let figure = draw(&out.join("compare"), stem, key, &quantities, &rows)
         .map_err(|e| format!("cannot draw the figure: {e}"))?;
     println!(
         "figure: {}",

@@ -16,7 +16,7 @@ pub enum StudyCommand {
     /// List the study catalogue.
     List(CatalogueArgs),
     /// Run a study's points (skipping finished ones) and write its report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Rebuild figures and report from a study directory's finished points.
     Report {
         /// Study directory.
@@ -74,10 +74,18 @@ pub struct RunArgs {
     /// Directory of study files (for names).
     #[arg(long, default_value = "studies")]
     studies: PathBuf,
+    /// Where the points run, and how they are submitted to Slurm.
+    #[command(flatten)]
+    slurm: SlurmArgs,
+}
+
+/// `--executor` and the Slurm options, shared by `pbn study run` and `pbn compare`.
+#[derive(clap::Args, Clone)]
+pub struct SlurmArgs {
     /// Where the points run: on this machine, or as a Slurm job array (submitted with sbatch;
     /// the command returns at once unless --wait).
     #[arg(long, value_enum, default_value = "local")]
-    executor: Executor,
+    pub executor: Executor,
     /// Slurm: wait until the array has finished (with a progress display), then report.
     #[arg(long)]
     wait: bool,
@@ -131,7 +139,7 @@ pub struct RunPointArgs {
 pub fn study(command: StudyCommand) -> Result<ExitCode, String> {
     match command {
         StudyCommand::List(args) => list(&args.studies),
-        StudyCommand::Run(args) => run(args),
+        StudyCommand::Run(args) => run(*args),
         StudyCommand::Report { dir } => report(&dir),
         StudyCommand::Status { dir } => status(&dir),
         StudyCommand::RunPoint(args) => run_point(args),
@@ -205,8 +213,21 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = crate::resources::resolve_threads(args.threads);
     let jobs = args.jobs.unwrap_or((cores / threads).max(1)).max(1);
-    if args.executor == Executor::Slurm {
-        return run_slurm(&args, &study, &manifest, &out, pending, threads);
+    if args.slurm.executor == Executor::Slurm {
+        return match run_on_slurm(
+            &args.slurm,
+            &study,
+            &manifest,
+            &out,
+            pending,
+            threads,
+            args.force,
+            args.quiet,
+        )? {
+            SlurmOutcome::Finished(states) => finish(&study, &manifest, &out, states),
+            SlurmOutcome::Submitted => Ok(ExitCode::SUCCESS),
+            SlurmOutcome::StoppedWaiting => Ok(ExitCode::from(130)),
+        };
     }
     largest_fits(&study, &pending, jobs, threads, args.force, args.quiet)?;
     eprintln!(
@@ -262,22 +283,35 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     finish(&study, &manifest, &out, states)
 }
 
-/// `pbn study run --executor slurm`: submits the unfinished points that are not in Slurm's queue
-/// already as one job array; with `--wait`, waits for the queue to empty and reports.
-fn run_slurm(
-    args: &RunArgs,
+/// How a Slurm submission ended for the caller.
+pub enum SlurmOutcome {
+    /// Every point is finished (nothing to submit, or waited for): their states.
+    Finished(Vec<PointState>),
+    /// Submitted (or still queued); not waiting.
+    Submitted,
+    /// Stopped waiting (Ctrl-C); the array keeps running.
+    StoppedWaiting,
+}
+
+/// `--executor slurm`: submits the unfinished points that are not in Slurm's queue already as one
+/// job array; with `--wait`, waits for the queue to empty.
+#[allow(clippy::too_many_arguments)]
+pub fn run_on_slurm(
+    args: &SlurmArgs,
     study: &Study,
     manifest: &pbn_study::Manifest,
     out: &Path,
     pending: Vec<&Point>,
     threads: usize,
-) -> Result<ExitCode, String> {
+    force: bool,
+    quiet: bool,
+) -> Result<SlurmOutcome, String> {
     slurm::available()?;
     let in_queue = slurm::points_in_queue(out)?;
     let to_submit: Vec<&Point> = pending.into_iter().filter(|p| !in_queue.contains(&p.index)).collect();
     let cpus = args.cpus_per_task.unwrap_or(threads).max(1);
     // Each array task gets its own node share: check one task's largest point.
-    largest_fits(study, &to_submit, 1, cpus, args.force, args.quiet)?;
+    largest_fits(study, &to_submit, 1, cpus, force, quiet)?;
     if !to_submit.is_empty() {
         let options = slurm::SlurmOptions {
             partition: args.partition.clone(),
@@ -306,21 +340,20 @@ fn run_slurm(
             in_queue.len()
         );
     }
+    let states = || manifest.points.iter().map(|p| pbn_study::point_state(out, p)).collect();
     if to_submit.is_empty() && in_queue.is_empty() {
-        let states = manifest.points.iter().map(|p| pbn_study::point_state(out, p)).collect();
-        return finish(study, manifest, out, states);
+        return Ok(SlurmOutcome::Finished(states()));
     }
     if !args.wait {
         println!(
-            "`pbn study status {}` shows progress; `pbn study report {}` once done (or run this command again with --wait)",
-            out.display(),
+            "`pbn study status {}` shows progress; run this command again with --wait to wait for the report",
             out.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(SlurmOutcome::Submitted);
     }
     let stop = crate::signals::stop_flag();
     let total = manifest.points.len();
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(total as u64);
         b.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} points done  [{elapsed_precise}]  {msg}")
@@ -353,15 +386,14 @@ fn run_slurm(
                 "stopped waiting; the job array keeps running (`pbn study status {}`)",
                 out.display()
             );
-            return Ok(ExitCode::from(130));
+            return Ok(SlurmOutcome::StoppedWaiting);
         }
         std::thread::sleep(Duration::from_millis(1000));
     }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let states = manifest.points.iter().map(|p| pbn_study::point_state(out, p)).collect();
-    finish(study, manifest, out, states)
+    Ok(SlurmOutcome::Finished(states()))
 }
 
 /// Progress of an array task: one line per point on stderr (the task's log).

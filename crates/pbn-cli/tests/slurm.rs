@@ -239,3 +239,34 @@ fn tasks_stopped_by_scancel_or_requeued_continue_from_their_checkpoints() {
     }
     assert_same_study(&out, &local);
 }
+
+#[test]
+fn a_compare_on_slurm_tabulates_what_a_local_one_does() {
+    if !slurm_here() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/default.toml");
+    let compare = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            config.to_str().unwrap(),
+            "--sizes",
+            "300,600",
+            "--set",
+            "duration_ms=1000",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = pbn(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (local, on_slurm) = (tmp.path().join("local"), tmp.path().join("slurm"));
+    compare(&local, &[]);
+    compare(&on_slurm, &["--executor", "slurm", "--wait"]);
+    assert_eq!(
+        std::fs::read(local.join("compare.csv")).unwrap(),
+        std::fs::read(on_slurm.join("compare.csv")).unwrap()
+    );
+}
