@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pbn_core::{MemoryEstimate, NetworkSpec, SimOptions};
-use pbn_rundir::{ExecuteOptions, resume as resume_run};
+use pbn_core::{MemoryEstimate, NetworkSpec};
+use pbn_rundir::resume as resume_run;
 
-use crate::progress::Progress;
 use crate::resources::{check_memory, resolve_threads};
-use crate::run::{report, show_rates};
+use crate::run::with_progress;
 
 #[derive(clap::Args)]
 pub struct ResumeArgs {
@@ -46,20 +45,7 @@ pub fn resume(args: ResumeArgs) -> Result<ExitCode, String> {
     }
     let threads = resolve_threads(args.threads);
     check_memory(&MemoryEstimate::new(&spec, threads), 1, args.force, args.quiet)?;
-    let interrupted = crate::signals::stop_flag();
-    let progress = Progress::new(spec.duration_ms, !args.quiet);
-    let summary = resume_run(
-        &args.run_dir,
-        args.until_ms,
-        ExecuteOptions {
-            sim: SimOptions {
-                threads,
-                expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
-            },
-            stop: Some(&interrupted),
-            on_slice: &mut |sim, rates| show_rates(&progress, sim, rates),
-        },
-    )?;
-    progress.finish();
-    report(&summary, spec.n, &args.run_dir, args.quiet)
+    with_progress(&spec, threads, &args.run_dir, args.quiet, |options| {
+        resume_run(&args.run_dir, args.until_ms, options)
+    })
 }

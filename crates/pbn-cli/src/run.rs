@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use pbn_core::{MemoryEstimate, SimOptions, Simulation};
+use pbn_core::{MemoryEstimate, NetworkSpec, SimOptions, Simulation};
 use pbn_rundir::{ExecuteOptions, RunStatus, RunSummary, execute};
 
 use crate::config::load;
@@ -74,22 +74,32 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
     let threads = resolve_threads(args.threads);
     check_memory(&MemoryEstimate::new(&spec, threads), 1, args.force, args.quiet)?;
 
+    with_progress(&spec, threads, &out, args.quiet, |options| {
+        execute(&spec, &out, options)
+    })
+}
+
+/// Runs `go` (which executes or resumes the run of `spec` in `out`) with `threads` threads, a
+/// progress bar and the stop flag of SIGINT/TERM/HUP, then reports (see [`report`]).
+pub fn with_progress(
+    spec: &NetworkSpec,
+    threads: usize,
+    out: &Path,
+    quiet: bool,
+    go: impl FnOnce(ExecuteOptions<'_>) -> Result<RunSummary, String>,
+) -> Result<ExitCode, String> {
     let interrupted = crate::signals::stop_flag();
-    let progress = Progress::new(spec.duration_ms, !args.quiet);
-    let summary = execute(
-        &spec,
-        &out,
-        ExecuteOptions {
-            sim: SimOptions {
-                threads,
-                expected_rates_hz: pbn_theory::balance::initial_rates_hz(&spec),
-            },
-            stop: Some(&interrupted),
-            on_slice: &mut |sim, rates| show_rates(&progress, sim, rates),
+    let progress = Progress::new(spec.duration_ms, !quiet);
+    let summary = go(ExecuteOptions {
+        sim: SimOptions {
+            threads,
+            expected_rates_hz: pbn_theory::balance::initial_rates_hz(spec),
         },
-    )?;
+        stop: Some(&interrupted),
+        on_slice: &mut |sim, rates| show_rates(&progress, sim, rates),
+    })?;
     progress.finish();
-    report(&summary, spec.n, &out, args.quiet)
+    report(&summary, spec.n, out, quiet)
 }
 
 /// Shows the time and the latest rates on the progress bar.

@@ -4,9 +4,13 @@
 //! preemption does) continues from its checkpoint. Skipped, with a message, where Slurm does not
 //! answer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::tiny_study;
 
 fn pbn(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pbn")).args(args).output().unwrap()
@@ -25,33 +29,6 @@ fn slurm_here() -> bool {
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
-}
-
-/// A Kohonen sweep over β ∈ {1, 2, 3} on N = 400, each point `duration_ms` long, with a
-/// checkpoint every 500 ms.
-fn study_file(dir: &Path, duration_ms: u32) -> PathBuf {
-    let config =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/kohonen.toml")).unwrap();
-    let text = format!(
-        r#"title = "tiny Kohonen sweep on Slurm"
-config_toml = '''{config}'''
-set = ["n=400", "duration_ms={duration_ms}", "record.weight_interval_ms=100", "record.weight_samples=50", "projections.0.plasticity.eta=0.05", "checkpoint.every_ms=500"]
-[scales.quick]
-[scales.paper]
-[[axes]]
-key = "projections.0.plasticity.beta"
-label = "β"
-values = [1.0, 2.0, 3.0]
-[[claims]]
-name = "j_ee grows with beta"
-quantity = "weight"
-of = "E_to_E"
-check = "increasing"
-"#
-    );
-    let path = dir.join(format!("tiny-{duration_ms}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn study_run(study: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -116,9 +93,10 @@ fn a_study_on_slurm_equals_the_local_run() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let study = study_file(tmp.path(), 4000);
+    let study = tiny_study(tmp.path(), 4000);
     let local = tmp.path().join("local");
-    assert!(study_run(&study, &local, &[]).status.success());
+    // The tiny study has a true and a false claim: a finished study exits with 1.
+    assert_eq!(study_run(&study, &local, &[]).status.code(), Some(1));
     // One point per task, and two per task (3 points → 2 tasks).
     for per_task in ["1", "2"] {
         let out = tmp.path().join(format!("slurm-{per_task}"));
@@ -127,7 +105,7 @@ fn a_study_on_slurm_equals_the_local_run() {
             &out,
             &["--executor", "slurm", "--points-per-task", per_task, "--wait"],
         );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
         let tasks = json(&out.join("slurm/submissions.json"))[0]["tasks"]
             .as_array()
             .unwrap()
@@ -141,7 +119,7 @@ fn a_study_on_slurm_equals_the_local_run() {
         assert_same_study(&out, &local);
         // Nothing left to do: nothing is submitted again.
         let o = study_run(&study, &out, &["--executor", "slurm", "--wait"]);
-        assert!(o.status.success());
+        assert_eq!(o.status.code(), Some(1));
         assert!(!String::from_utf8_lossy(&o.stdout).contains("submitted job"));
     }
 }
@@ -152,9 +130,9 @@ fn tasks_stopped_by_scancel_or_requeued_continue_from_their_checkpoints() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let study = study_file(tmp.path(), 120_000);
+    let study = tiny_study(tmp.path(), 120_000);
     let local = tmp.path().join("local");
-    assert!(study_run(&study, &local, &["--jobs", "2"]).status.success());
+    assert_eq!(study_run(&study, &local, &["--jobs", "2"]).status.code(), Some(1));
 
     let out = tmp.path().join("slurm");
     let submitted = study_run(&study, &out, &["--executor", "slurm"]);
@@ -228,7 +206,7 @@ fn tasks_stopped_by_scancel_or_requeued_continue_from_their_checkpoints() {
     }
     // Resubmits what is unfinished and not queued (point 0), waits for everything, reports.
     let o = study_run(&study, &out, &["--executor", "slurm", "--wait"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("submitted job"));
     for p in ["p000", "p001"] {
         let m = json(&out.join("points").join(p).join("meta.json"));
