@@ -351,6 +351,14 @@ fn drive(
     }
     let run_s = run_started.elapsed().as_secs_f64();
 
+    // A write that failed because the directory went away says so.
+    if matches!(outcome, Err(SimError::Sink(_))) && !out.is_dir() {
+        return Err(format!(
+            "the run directory {} has vanished (deleted, moved or unmounted) at t = {} ms; nothing more can be written to it",
+            out.display(),
+            sim.time_ms()
+        ));
+    }
     let mut status = match &outcome {
         Ok(()) if sim.is_finished() => RunStatus::Completed,
         Ok(()) => RunStatus::Interrupted,
