@@ -348,7 +348,8 @@ fn a_run_whose_directory_vanishes_stops_and_says_so() {
     let out = tmp.path().join("run");
     let (child, _) = start(&out, 10_000_000);
     std::thread::sleep(Duration::from_millis(300));
-    std::fs::remove_dir_all(&out).unwrap();
+    // Moved away in one step (removing it file by file races with the files the run creates).
+    std::fs::rename(&out, tmp.path().join("elsewhere")).unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
