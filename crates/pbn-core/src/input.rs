@@ -108,7 +108,41 @@ impl ExternalInput {
         Ok(())
     }
 
+    /// Rate (Hz) and correlation the generator draws with now.
+    pub fn params(&self) -> (f64, f64) {
+        (self.rate_khz * 1e3, self.correlation)
+    }
+
+    /// Sets the rate (Hz) and correlation for the spikes drawn from now on, without touching
+    /// what was drawn already (a checkpoint restores the rest).
+    pub(crate) fn set_params(&mut self, rate_hz: f64, correlation: f64) {
+        self.rate_khz = rate_hz * 1e-3;
+        self.correlation = correlation;
+        self.margin_ms = if correlation > 0.0 { 10.0 * self.jitter_ms } else { 0.0 };
+    }
+
+    /// Changes rate and correlation for every spike after `cut_ms`: pending spikes after it are
+    /// dropped and the trains are drawn afresh from `cut_ms` on with the new parameters,
+    /// continuing the same random stream (spikes the fresh draw places at or before `cut_ms` are
+    /// dropped). For independent trains this is exactly a Poisson process that changes its rate
+    /// at `cut_ms`. For correlated trains the spikes that jitter would have carried across
+    /// `cut_ms` are missing, a dip of about a jitter's width (docs/engine.md §7.12).
+    pub(crate) fn change_at(&mut self, cut_ms: f64, rate_hz: f64, correlation: f64) {
+        self.set_params(rate_hz, correlation);
+        self.buffer.drain(..self.cursor);
+        self.cursor = 0;
+        self.buffer.retain(|&(t, _)| t <= cut_ms);
+        self.generated_until_ms = cut_ms;
+        // The first chunk now, so that the floor at `cut_ms` needs no state of its own.
+        self.generate_chunk_above(cut_ms);
+    }
+
     fn generate_chunk(&mut self) {
+        self.generate_chunk_above(0.0);
+    }
+
+    /// Draws the next chunk, keeping spikes at times > `floor_ms` only.
+    fn generate_chunk_above(&mut self, floor_ms: f64) {
         let t0 = self.generated_until_ms;
         let t1 = t0 + CHUNK_MS;
         self.generated_until_ms = t1;
@@ -133,7 +167,7 @@ impl ExternalInput {
         let mut i = fresh_from;
         while i < self.buffer.len() {
             let t = self.buffer[i].0;
-            if t <= 0.0 || t < start || t >= stop {
+            if t <= floor_ms || t < start || t >= stop {
                 self.buffer.swap_remove(i);
             } else {
                 i += 1;
@@ -232,6 +266,26 @@ mod tests {
             }
         }
         (rate, sum / pairs)
+    }
+
+    #[test]
+    fn a_change_applies_to_every_spike_after_its_time() {
+        for c in [0.0, 0.1] {
+            let mut x = ExternalInput::new(&spec(10.0, c), 200, stream(7, Purpose::Input, 0, 0));
+            let mut out = vec![];
+            x.spikes_until(500.0, &mut out);
+            x.change_at(500.0, 30.0, c);
+            assert_eq!(x.params(), (30.0, c));
+            // 20 s at the new rate (the correlated ones lose about a jitter's worth at the cut).
+            let mut n = 0;
+            for i in 1..=200 {
+                out.clear();
+                x.spikes_until(500.0 + 100.0 * i as f64, &mut out);
+                n += out.len();
+            }
+            let rate = n as f64 / 200.0 / 20.0;
+            assert!((rate - 30.0).abs() < 1.0, "c = {c}: {rate} Hz (30 Hz)");
+        }
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //!
 //! A [`spec::NetworkSpec`] (usually parsed from TOML) describes populations of exponential
 //! integrate-and-fire neurons, external Poisson inputs, and projections with optional plasticity;
-//! [`Simulation`] builds and integrates it, handing recordings to a [`RecordSink`].
+//! [`Simulation`] builds and integrates it, handing recordings to a [`RecordSink`]. Between
+//! [`Simulation::run_for`] calls (which may go on past the configured duration) a caller can
+//! change plasticity ([`Simulation::set_plasticity`]) and inputs ([`Simulation::set_input`]),
+//! read spikes, rates and weights, and checkpoint ([`Simulation::checkpoint`]).
 //!
 //! ```no_run
 //! use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};

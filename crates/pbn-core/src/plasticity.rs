@@ -84,8 +84,12 @@ impl PlasticityRule {
     /// Builds the rule a config describes, for a network of `n` neurons (√N enters the rate of
     /// rules that are additive in scaled weights, docs/plasticity.md §3.5).
     pub fn from_spec(spec: &PlasticitySpec, n: u64) -> Self {
+        Self::from_spec_sqrt_n(spec, (n as f64).sqrt())
+    }
+
+    /// [`PlasticityRule::from_spec`] given √N (computed once by the caller).
+    pub fn from_spec_sqrt_n(spec: &PlasticitySpec, sqrt_n: f64) -> Self {
         use WeightFactor::{J, One};
-        let sqrt_n = (n as f64).sqrt();
         let tau_ms = spec.tau_ms();
         let rule = |rate, on_pre, on_post, j_min, j_max| PlasticityRule {
             name: spec.name(),
@@ -306,6 +310,17 @@ pub struct ScaledTerm {
 }
 
 impl ScaledTerm {
+    const ZERO: ScaledTerm = ScaledTerm {
+        gain: 0.0,
+        w0: 1.0,
+        w1: 0.0,
+        p0: 1.0,
+        p1: 0.0,
+        constant: 0.0,
+        trace: 0.0,
+        active: false,
+    };
+
     /// ΔJ for scaled weight `w` and the other neuron's trace `x`.
     #[inline(always)]
     fn delta(&self, w: f64, x: f64) -> f64 {
@@ -326,6 +341,14 @@ pub struct ScaledRule {
 }
 
 impl ScaledRule {
+    /// A rule that changes nothing: plastic weights while their plasticity is switched off.
+    pub const FROZEN: ScaledRule = ScaledRule {
+        pre: ScaledTerm::ZERO,
+        post: ScaledTerm::ZERO,
+        min: f64::NEG_INFINITY,
+        max: f64::INFINITY,
+    };
+
     /// New weight after a presynaptic spike, given the postsynaptic trace.
     #[inline(always)]
     pub fn on_pre(&self, w: f64, x_post: f64) -> f64 {

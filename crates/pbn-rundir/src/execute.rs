@@ -329,7 +329,9 @@ fn drive(
         } else {
             slice_ms
         };
-        if let Err(e) = sim.run_for(step_ms.max(spec.dt_ms), &mut dir) {
+        // `run_for` may run past the configured end: stop there.
+        let left_ms = (sim.total_steps() - sim.steps_done()) as f64 * spec.dt_ms;
+        if let Err(e) = sim.run_for(step_ms.max(spec.dt_ms).min(left_ms), &mut dir) {
             outcome = Err(e);
             break;
         }

@@ -8,7 +8,6 @@
 //! seed alone.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use pbn_core::SimOptions;
@@ -96,10 +95,20 @@ pub fn load_manifest(root: &Path) -> Result<Manifest, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Where a point that failed before it had a run directory (its config cannot be built, its
+/// directory cannot be made) keeps the reason, so that every executor reports it and none retries
+/// it: `points/pNNN.failed`.
+fn failure_note(root: &Path, point: &Point) -> PathBuf {
+    root.join(format!("{}.failed", point.dir()))
+}
+
 /// The state of a point, from its run directory.
 pub fn point_state(root: &Path, point: &Point) -> PointState {
     let meta = root.join(point.dir()).join("meta.json");
     let Ok(text) = std::fs::read_to_string(meta) else {
+        if let Ok(why) = std::fs::read_to_string(failure_note(root, point)) {
+            return PointState::Failed(why);
+        }
         return PointState::Pending;
     };
     let Ok(meta) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -148,7 +157,6 @@ pub struct LocalOptions<'a> {
 pub fn run_local(study: &Study, manifest: &Manifest, root: &Path, options: &LocalOptions<'_>) -> Vec<PointState> {
     let pending = pending(manifest, root);
     let next = AtomicUsize::new(0);
-    let failures: Mutex<Vec<(usize, String)>> = Mutex::new(vec![]);
     let workers = options.jobs.clamp(1, pending.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -161,14 +169,6 @@ pub fn run_local(study: &Study, manifest: &Manifest, root: &Path, options: &Loca
                     let Some(point) = pending.get(k) else { break };
                     let started = std::time::Instant::now();
                     let state = run_point(study, point, root, options);
-                    if let PointState::Failed(why) = &state
-                        && !root.join(point.dir()).join("meta.json").exists()
-                    {
-                        failures
-                            .lock()
-                            .expect("no poisoned lock")
-                            .push((point.index, why.clone()));
-                    }
                     options
                         .progress
                         .point_ended(point, &state, started.elapsed().as_secs_f64());
@@ -176,20 +176,24 @@ pub fn run_local(study: &Study, manifest: &Manifest, root: &Path, options: &Loca
             });
         }
     });
-    let failures = failures.into_inner().expect("no poisoned lock");
-    manifest
-        .points
-        .iter()
-        .map(|p| match failures.iter().find(|(i, _)| *i == p.index) {
-            Some((_, why)) => PointState::Failed(why.clone()),
-            None => point_state(root, p),
-        })
-        .collect()
+    manifest.points.iter().map(|p| point_state(root, p)).collect()
 }
 
 /// Runs one point: continues an interrupted or killed one from its checkpoint (`resume`), or
-/// runs it into a fresh run directory (a partial one that cannot be continued is removed).
+/// runs it into a fresh run directory (a partial one that cannot be continued is removed). A
+/// point that fails before it has a run directory leaves the reason in `points/pNNN.failed`.
 pub fn run_point(study: &Study, point: &Point, root: &Path, options: &LocalOptions<'_>) -> PointState {
+    let state = run_point_in_place(study, point, root, options);
+    if let PointState::Failed(why) = &state
+        && !root.join(point.dir()).join("meta.json").exists()
+    {
+        // Best effort: if even this cannot be written, the caller still gets the state.
+        let _ = write_atomic(&failure_note(root, point), why.as_bytes());
+    }
+    state
+}
+
+fn run_point_in_place(study: &Study, point: &Point, root: &Path, options: &LocalOptions<'_>) -> PointState {
     let dir: PathBuf = root.join(point.dir());
     if dir.join(CHECKPOINT_FILE).exists() {
         let mut last_ms = 0.0;

@@ -57,6 +57,7 @@ macro_rules! step_context {
 }
 
 mod chunk;
+mod live;
 mod pacing;
 mod partition;
 mod profile;
@@ -105,6 +106,9 @@ pub enum SimError {
         /// Time (ms).
         t_ms: f64,
     },
+    /// A change between runs that the simulation cannot make.
+    #[error("{0}")]
+    Change(String),
     /// The recorder sink failed.
     #[error("recording failed: {0}")]
     Sink(#[from] io::Error),
@@ -147,7 +151,12 @@ struct StimulusRuntime {
 
 /// A running simulation of one network.
 pub struct Simulation {
+    /// The config the network was built from.
     spec: NetworkSpec,
+    /// The same with the changes made since ([`Simulation::set_plasticity`],
+    /// [`Simulation::set_input`]): the one description of the plasticity rules and input
+    /// parameters in force; the engine's compiled rules derive from it.
+    current: NetworkSpec,
     layout: Layout,
     options: SimOptions,
     dt_ms: f64,
@@ -155,7 +164,6 @@ pub struct Simulation {
     step: u64,
     n_steps: u64,
     projections: Vec<ProjectionRuntime>,
-    rules: Vec<Option<PlasticityRule>>,
     chunks: Vec<Chunk>,
     /// Which thread advances and delivers to which chunks.
     partition: Partition,
@@ -170,6 +178,8 @@ pub struct Simulation {
     spikes: Vec<u32>,
     /// One set of traces per distinct STDP time constant.
     traces: Vec<TraceSet>,
+    /// Their time constants (ms).
+    trace_taus: Vec<f64>,
     current_decay: Vec<f64>,
     spike_counts: Vec<u64>,
     recorder: Recorder,
@@ -212,20 +222,16 @@ impl Simulation {
 
         // Distinct trace time constants, in order of first use.
         let mut trace_taus: Vec<f64> = vec![];
-        let mut rules = vec![];
         let mut projections = vec![];
         for p in &spec.projections {
             let source = layout.source(&p.from).expect("validated");
             let post_pop = layout.population(&p.to).expect("validated");
-            let rule = p.plasticity.as_ref().map(|r| PlasticityRule::from_spec(r, spec.n));
+            let rule = p
+                .plasticity
+                .as_ref()
+                .map(|r| PlasticityRule::from_spec_sqrt_n(r, sqrt_n));
             let trace = match &rule {
-                Some(r) => match trace_taus.iter().position(|&t| t == r.tau_ms) {
-                    Some(i) => i,
-                    None => {
-                        trace_taus.push(r.tau_ms);
-                        trace_taus.len() - 1
-                    }
-                },
+                Some(r) => trace_index(&mut trace_taus, r.tau_ms),
                 None => 0,
             };
             let inv_tau = 1.0 / tau_of(source);
@@ -246,7 +252,6 @@ impl Simulation {
                 rule: rule.as_ref().map(|r| r.scaled(sqrt_n)),
                 trace,
             });
-            rules.push(rule);
         }
 
         let partition = Partition::new(
@@ -335,12 +340,14 @@ impl Simulation {
         let recorder = Recorder::plan(spec, &layout, &projections, &chunks);
         Ok(Self {
             spec: spec.clone(),
+            current: spec.clone(),
             pop_ranges,
             stimulus: vec![0.0; layout.populations.len()],
             input_spikes: vec![vec![]; layout.inputs.len()],
             inputs_ready_for: None,
             spike_counts: vec![0; layout.populations.len()],
             traces: trace_taus.iter().map(|t| TraceSet::new(n, 1.0 - dt / t)).collect(),
+            trace_taus,
             layout,
             options,
             dt_ms: dt,
@@ -348,7 +355,6 @@ impl Simulation {
             step: 0,
             n_steps: spec.n_steps(),
             projections,
-            rules,
             chunks,
             partition,
             eif,
@@ -363,9 +369,15 @@ impl Simulation {
         })
     }
 
-    /// The validated spec this simulation runs.
+    /// The validated spec this simulation was built from.
     pub fn spec(&self) -> &NetworkSpec {
         &self.spec
+    }
+
+    /// The spec in force now: [`Simulation::spec`] with the plasticity and input changes made
+    /// since ([`Simulation::set_plasticity`], [`Simulation::set_input`]).
+    pub fn current_spec(&self) -> &NetworkSpec {
+        &self.current
     }
 
     /// Sizes and id ranges.
@@ -398,7 +410,8 @@ impl Simulation {
         self.n_steps
     }
 
-    /// Whether the configured duration has been simulated.
+    /// Whether the configured duration has been simulated (a simulation may run on past it:
+    /// [`Simulation::run_for`]).
     pub fn is_finished(&self) -> bool {
         self.step >= self.n_steps
     }
@@ -429,13 +442,23 @@ impl Simulation {
         m
     }
 
-    /// Plastic projections: (config index, name, rule).
-    pub fn plastic_projections(&self) -> Vec<(usize, &str, &PlasticityRule)> {
-        self.rules
+    /// Projections with plastic weights (those built with a rule): (config index, name, the
+    /// rule in force, `None` while switched off).
+    pub fn plastic_projections(&self) -> Vec<(usize, &str, Option<PlasticityRule>)> {
+        self.projections
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.as_ref().map(|r| (i, self.projections[i].name.as_str(), r)))
+            .filter(|(_, p)| p.rule.is_some())
+            .map(|(i, p)| (i, p.name.as_str(), self.rule(i)))
             .collect()
+    }
+
+    /// The rule in force on projection `projection` (unscaled), if any.
+    pub fn rule(&self, projection: usize) -> Option<PlasticityRule> {
+        self.current.projections[projection]
+            .plasticity
+            .as_ref()
+            .map(|r| PlasticityRule::from_spec_sqrt_n(r, self.sqrt_n))
     }
 
     /// Mean and standard deviation of the unscaled weights of projection `projection`
@@ -496,19 +519,29 @@ impl Simulation {
             .collect()
     }
 
-    /// Simulates `duration_ms` more (or up to the configured end), recording into `sink`. Call
-    /// repeatedly with the same sink to run in slices. On `Err`, what was recorded so far is
-    /// intact and the state is that at the end of the last whole step.
+    /// Simulates `duration_ms` more (rounded to whole steps), recording into `sink`. Call
+    /// repeatedly with the same sink to run in slices; slices give the same results as one call.
+    /// The configured `duration_ms` is only where [`Simulation::run`] stops: `run_for` may go on
+    /// past it (the inputs do not depend on it; the runaway guard's check of a last, partial
+    /// window happens at the configured end only). On `Err`, what was recorded so far is intact
+    /// and the state is that at the end of the last whole step.
     pub fn run_for(&mut self, duration_ms: f64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+        let steps = (duration_ms / self.dt_ms).round();
+        // Saturating (a float-to-int cast saturates too): an infinite duration never ends.
+        self.run_until_step(self.step.saturating_add(steps as u64), sink)
+    }
+
+    /// Runs to the configured end ([`Simulation::run_for`] after it has passed: does nothing).
+    pub fn run(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+        self.run_until_step(self.n_steps.max(self.step), sink)
+    }
+
+    /// Steps until `target` steps are done, recording into `sink`.
+    pub fn run_until_step(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
         if !self.recorder.started {
             sink.start(&self.recorder.plan)?;
             self.recorder.started = true;
         }
-        // Saturating: `run` passes an infinite duration, whatever the steps done so far.
-        let target = self
-            .step
-            .saturating_add((duration_ms / self.dt_ms).round() as u64)
-            .min(self.n_steps);
         self.run_steps(target, sink)
     }
 
@@ -616,11 +649,6 @@ impl Simulation {
         )
     }
 
-    /// Runs to the configured end.
-    pub fn run(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        self.run_for(f64::INFINITY, sink)
-    }
-
     /// Sends the final weights of every plastic projection to the sink.
     pub fn write_final_weights(&self, sink: &mut dyn RecordSink) -> io::Result<()> {
         for (k, info) in self.recorder.plan.plastic.iter().enumerate() {
@@ -696,6 +724,26 @@ impl Simulation {
             self.recorder.guard_counts[pop] += 1;
         }
         self.step += 1;
+    }
+}
+
+/// The trace time constants of the rules `spec` builds with, in order of first use.
+fn built_trace_taus(spec: &NetworkSpec) -> Vec<f64> {
+    let mut taus = vec![];
+    for p in spec.projections.iter().filter_map(|p| p.plasticity.as_ref()) {
+        trace_index(&mut taus, p.tau_ms());
+    }
+    taus
+}
+
+/// Index of the trace set of time constant `tau_ms`, added at the end if new.
+fn trace_index(taus: &mut Vec<f64>, tau_ms: f64) -> usize {
+    match taus.iter().position(|&t| t == tau_ms) {
+        Some(i) => i,
+        None => {
+            taus.push(tau_ms);
+            taus.len() - 1
+        }
     }
 }
 

@@ -229,7 +229,7 @@ impl Recorder {
                 sink.weights(k, t, &samples, mean, std)?;
             }
         }
-        rec.guard(step, dt_ms, layout, max_rate_hz, step >= last_step)
+        rec.guard(step, dt_ms, layout, max_rate_hz, step == last_step)
     }
 
     /// The runaway guard after step `step` (see the module docs); `last`: the run ends here.

@@ -5,7 +5,10 @@
 
 use super::Simulation;
 use crate::checkpoint::{Checkpoint, CheckpointError, Section, config_difference, config_key};
-use crate::spec::Precision;
+use crate::spec::{NetworkSpec, Precision};
+
+/// Attachment holding the spec in force when it differs from the built one (resolved TOML).
+const CURRENT_CONFIG: &str = "pbn.current_config";
 
 impl Simulation {
     /// The complete dynamic state at the end of the last step: continuing from it
@@ -41,6 +44,10 @@ impl Simulation {
                 cp.put(format!("weights/{pi}"), Section::F64(weights));
             }
         }
+        if self.current != self.spec {
+            cp.attach(CURRENT_CONFIG, self.current.to_resolved_toml().into());
+        }
+        cp.put("traces/tau_ms", Section::F64(self.trace_taus.clone()));
         for (k, t) in self.traces.iter().enumerate() {
             let (scaled, scale) = t.state();
             cp.put(format!("traces/{k}/scaled"), Section::F64(scaled.to_vec()));
@@ -74,20 +81,42 @@ impl Simulation {
     }
 
     /// Replaces the dynamic state with `cp`'s, taken from a simulation of the same network (the
-    /// duration may differ, so that a finished run can be extended). The next `run_for` starts
-    /// its sink again (`RecordSink::start`) and records from the checkpoint's step on.
+    /// duration may differ, so that a finished run can be extended, and the checkpoint may lie
+    /// beyond it). Plasticity rules and input parameters changed before the checkpoint was taken
+    /// are put back in force. The next `run_for` starts its sink again (`RecordSink::start`)
+    /// and records from the checkpoint's step on.
     pub fn restore(&mut self, cp: &Checkpoint) -> Result<(), CheckpointError> {
         let key = config_key(&self.spec);
         if cp.config() != key {
             return Err(CheckpointError::Config(config_difference(cp.config(), &key)));
         }
-        if cp.step() > self.n_steps {
-            return Err(CheckpointError::Config(format!(
-                "it is at t = {} ms, beyond this run's duration_ms = {}",
-                cp.time_ms(),
-                self.spec.duration_ms
-            )));
-        }
+        let current = match cp.attachment(CURRENT_CONFIG) {
+            Some(v) => {
+                let text = v.as_str().unwrap_or_default();
+                let current = NetworkSpec::from_toml(text)
+                    .map_err(|e| CheckpointError::Config(format!("its changed parameters are invalid: {e}")))?;
+                // Apart from the parameters that may change, the built network.
+                let mut back = current.clone();
+                for (p, built) in back.projections.iter_mut().zip(&self.spec.projections) {
+                    p.plasticity = built.plasticity.clone();
+                }
+                for (x, built) in back.inputs.iter_mut().zip(&self.spec.inputs) {
+                    (x.rate_hz, x.correlation) = (built.rate_hz, built.correlation);
+                }
+                if config_key(&back) != key {
+                    return Err(CheckpointError::Config(
+                        "its changed parameters belong to another network".into(),
+                    ));
+                }
+                current
+            }
+            None => self.spec.clone(),
+        };
+        // Trace sets in order of creation (a rule switched on later may have added one).
+        let trace_taus = match cp.section("traces/tau_ms") {
+            Ok(_) => cp.f64s("traces/tau_ms", None)?.to_vec(),
+            Err(_) => super::built_trace_taus(&self.spec),
+        };
         let n = self.layout.n;
         // Everything is read and checked before anything is changed.
         let per_neuron = |name: &str| -> Result<Vec<f64>, CheckpointError> {
@@ -112,7 +141,7 @@ impl Simulation {
             }
         }
         let mut traces = vec![];
-        for k in 0..self.traces.len() {
+        for k in 0..trace_taus.len() {
             traces.push((
                 cp.f64s(&format!("traces/{k}/scaled"), Some(n))?,
                 cp.f64s(&format!("traces/{k}/scale"), Some(1))?[0],
@@ -159,10 +188,18 @@ impl Simulation {
                 at += part.bwd_pos.len();
             }
         }
-        for (t, (scaled, scale)) in self.traces.iter_mut().zip(traces) {
-            t.set_state(scaled, scale);
-        }
+        self.traces = trace_taus
+            .iter()
+            .zip(traces)
+            .map(|(tau, (scaled, scale))| {
+                let mut t = super::TraceSet::new(n, 1.0 - self.dt_ms / tau);
+                t.set_state(scaled, scale);
+                t
+            })
+            .collect();
+        self.trace_taus = trace_taus;
         self.inputs = inputs;
+        self.set_current(current);
         self.input_spikes = ready;
         self.stimulus.copy_from_slice(stimulus);
         self.inputs_ready_for = ready_for;
