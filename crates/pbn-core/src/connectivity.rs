@@ -296,11 +296,6 @@ impl ChunkSynapses {
     pub fn len(&self) -> usize {
         self.fwd_target.len()
     }
-
-    /// Whether the part has no synapse.
-    pub fn is_empty(&self) -> bool {
-        self.fwd_target.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -19,20 +19,24 @@
 #[macro_use]
 mod simd;
 
+// The public API: the config, the simulation, what it records and where, the rules, checkpoints,
+// memory estimates, and the generators tests and analyses share (input trains, random streams).
 pub mod checkpoint;
-pub mod connectivity;
-pub mod huge_pages;
 pub mod input;
 pub mod layout;
 pub mod memory;
-pub mod neuron;
-pub mod order_free_sum;
 pub mod plasticity;
 pub mod recording;
 pub mod rng;
 pub mod simulation;
 pub mod spec;
-pub mod state_float;
+
+// Engine internals: storage and arithmetic that may change with any release.
+mod connectivity;
+mod huge_pages;
+mod neuron;
+mod order_free_sum;
+mod state_float;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use layout::{Layout, Source};

@@ -10,6 +10,7 @@
 /// (Σx, Σx²) over every value of every slice in `parts`: the same bits for any order of the
 /// values and any split into slices. Values must be finite, with squares that do not overflow
 /// (|x| < 1e154).
+#[cfg(test)]
 pub fn sum_and_sum_of_squares(parts: &[&[f64]]) -> (f64, f64) {
     sum_and_sum_of_squares_guessing(parts, None).0
 }
@@ -139,7 +140,7 @@ impl FixedPointScale {
     }
 
     /// The float (Σx, Σx²) from the fixed-point totals.
-    pub fn to_float(&self, sum: i128, sum_sq: i128) -> (f64, f64) {
+    pub fn to_float(self, sum: i128, sum_sq: i128) -> (f64, f64) {
         (sum as f64 * pow2(-self.s), sum_sq as f64 * pow2(-self.t))
     }
 }

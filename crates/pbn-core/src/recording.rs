@@ -67,6 +67,13 @@ pub trait RecordSink {
     fn neurons(&mut self, t_end_ms: f64, voltage_mv: &[f64], currents: &[f64]) -> io::Result<()>;
     /// Every synapse of a plastic projection at the end: pre id, post id, unscaled weight.
     fn final_weights(&mut self, plastic_index: usize, pre: &[u32], post: &[u32], weight: &[f64]) -> io::Result<()>;
+    /// Asked after every step's records: `true` ends the current `run_for` after that step
+    /// (it returns `Ok`; the simulation's time says where it stopped, and calling `run_for`
+    /// again continues exactly as if it had not stopped). Lets a sink stop a run on what it sees
+    /// — a condition met, a budget spent, a user's request.
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
 }
 
 /// One weight record: (t ms, sampled unscaled weights, block mean, block SD).

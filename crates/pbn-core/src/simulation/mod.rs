@@ -189,6 +189,8 @@ pub struct Simulation {
     thread_profiles: Option<Vec<ThreadProfile>>,
     /// With several threads: team or calling thread, batch by batch.
     pacer: Pacer,
+    /// The sink asked to stop after the last step ([`RecordSink::stop_requested`]).
+    stop_requested: bool,
 }
 
 impl Simulation {
@@ -366,6 +368,7 @@ impl Simulation {
             stopwatch: None,
             thread_profiles: None,
             pacer: Pacer::new(ThreadPacing::default()),
+            stop_requested: false,
         })
     }
 
@@ -538,6 +541,7 @@ impl Simulation {
 
     /// Steps until `target` steps are done, recording into `sink`.
     pub fn run_until_step(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
+        self.stop_requested = false;
         if !self.recorder.started {
             sink.start(&self.recorder.plan)?;
             self.recorder.started = true;
@@ -551,7 +555,7 @@ impl Simulation {
             if self.thread_profiles.is_some() {
                 return self.run_steps_team(target, None, sink);
             }
-            while self.step < target {
+            while self.step < target && !self.stop_requested {
                 let batch = self.pacer.plan(self.step);
                 let end = self.step.saturating_add(batch.steps).min(target);
                 let (start, started) = (self.step, std::time::Instant::now());
@@ -579,7 +583,7 @@ impl Simulation {
             s.resume();
         }
         let first = self.step;
-        while self.step < target {
+        while self.step < target && !self.stop_requested {
             if self.step > first && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 break;
             }
@@ -646,7 +650,9 @@ impl Simulation {
             self.n_steps,
             weight_stats,
             sink,
-        )
+        )?;
+        self.stop_requested = sink.stop_requested();
+        Ok(())
     }
 
     /// Sends the final weights of every plastic projection to the sink.

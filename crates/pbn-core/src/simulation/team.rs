@@ -411,7 +411,10 @@ impl Simulation {
             loop {
                 // SAFETY: S0 — the workers are parked at barrier A.
                 let s = unsafe { &mut *team.sim.0 };
-                if s.step >= target || (s.step > first && deadline.is_some_and(|d| Instant::now() >= d)) {
+                if s.step >= target
+                    || s.stop_requested
+                    || (s.step > first && deadline.is_some_and(|d| Instant::now() >= d))
+                {
                     break;
                 }
                 s.prelude();
