@@ -167,7 +167,7 @@ pub fn resume(out: &Path, until_ms: Option<f64>, options: ExecuteOptions<'_>) ->
     let half_counts = match checkpoint.attachment("half") {
         _ if checkpoint.time_ms() < half_ms - 1e-9 => None,
         Some(h) if h["at_ms"].as_f64() == Some(half_ms) => serde_json::from_value(h["counts"].clone()).ok(),
-        // Extended past twice the old duration: count from the spikes on disk.
+        // Extended to less than twice the duration it had: count from the spikes on disk.
         _ => spike_counts_until(out, &sim, half_ms, positions.get("spike_times_ms.npy").copied()),
     };
     if until_ms.is_some() {
