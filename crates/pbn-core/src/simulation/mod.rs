@@ -272,7 +272,7 @@ impl Simulation {
                     .enumerate()
                     .filter_map(|(pi, &(a, b))| {
                         let (a, b) = (a.max(lo), b.min(hi));
-                        (a < b).then_some((pi, a - lo, b - lo))
+                        (a < b).then(|| (pi, a - lo, b - lo))
                     })
                     .collect();
                 Chunk::new(lo, hi, spec.precision, sources.len(), segments)
