@@ -1,10 +1,13 @@
 //! The team of threads on a network small enough for Miri, which checks the raw-pointer phase
 //! discipline of `simulation/team.rs` (data races, aliasing, out-of-bounds, use after free):
 //!
-//!     cargo +nightly miri test -p pbn-core --test threads_under_miri
+//!     MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-ignore-leaks" \
+//!         cargo +nightly miri test -p pbn-core --test threads_under_miri
 //!
-//! (`rustup +nightly component add miri rust-src` once). Under the ordinary test runner it is a
-//! quick check that the team and the calling thread agree on a plastic network.
+//! (`rustup +nightly component add miri rust-src` once; about 5 minutes). Tree Borrows because
+//! Stacked Borrows flags crossbeam-epoch, under rayon, not pbn's code; leaks ignored because
+//! rayon's global pool outlives the test. Under the ordinary test runner it is a quick check that
+//! the team and the calling thread agree on a plastic network.
 
 use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation, ThreadPacing};
 
