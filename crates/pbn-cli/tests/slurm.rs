@@ -142,6 +142,13 @@ fn tasks_stopped_by_scancel_or_requeued_continue_from_their_checkpoints() {
         String::from_utf8_lossy(&submitted.stderr)
     );
     let job = job_id(&submitted);
+    // `status` shows the points and the queue's view of the array.
+    let status = pbn(&["study", "status", out.to_str().unwrap()]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains(&format!("slurm job {job} (slurm/job-0.sh, 3 task(s))")),
+        "{status}"
+    );
 
     // Task 0: SIGTERM through Slurm; the task checkpoints and ends.
     wait_mid_run(&out, "p000");
