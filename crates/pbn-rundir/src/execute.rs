@@ -306,7 +306,6 @@ fn drive(
     }
     let mut last_counts = sim.spike_counts().to_vec();
     let mut outcome: Result<(), SimError> = Ok(());
-    let half = |counts: &Option<Vec<u64>>| counts.as_ref().map(|c| (half_ms, c.clone()));
     while !sim.is_finished() {
         if options.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
             break;
@@ -339,8 +338,8 @@ fn drive(
             half_counts = Some(sim.spike_counts().to_vec());
         }
         if sim.time_ms() >= next_checkpoint_ms - 1e-9 && !sim.is_finished() {
-            let h = half(&half_counts);
-            if let Err(e) = checkpoints.start(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..]))) {
+            let half = half_counts.as_deref().map(|c| (half_ms, c));
+            if let Err(e) = checkpoints.start(&sim, &mut dir, half) {
                 outcome = Err(e);
                 break;
             }
@@ -370,8 +369,8 @@ fn drive(
     };
     // A run that ended or was stopped can be continued (or extended) from where it is.
     if outcome.is_ok() {
-        let h = half(&half_counts);
-        outcome = checkpoints.start(&sim, &mut dir, h.as_ref().map(|(t, c)| (*t, &c[..])));
+        let half = half_counts.as_deref().map(|c| (half_ms, c));
+        outcome = checkpoints.start(&sim, &mut dir, half);
     }
     // Every checkpoint is whole (or failed) before the arrays are finished.
     if let Err(e) = checkpoints.wait() {

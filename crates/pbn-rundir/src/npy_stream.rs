@@ -190,7 +190,8 @@ impl<T: NpyElement> NpyStream<T> {
         self.close()
     }
 
-    fn close(&mut self) -> io::Result<()> {
+    /// [`NpyStream::finish`] in place: the stream takes no more elements afterwards.
+    pub fn close(&mut self) -> io::Result<()> {
         if let Some(w) = self.file.take() {
             let mut file = w.into_inner().map_err(|e| e.into_error())?;
             let rows = match self.row_len {

@@ -186,28 +186,11 @@ impl RunDirectory {
 
     /// Closes every stream (fixing its header and renaming it to the final name).
     pub fn close_streams(&mut self) -> io::Result<()> {
-        let singles = [
-            self.spike_times.take(),
-            self.rates.take(),
-            self.rates_t.take(),
-            self.weights_t.take(),
-            self.neurons_t.take(),
-            self.neurons_v.take(),
-        ];
-        for s in singles.into_iter().flatten() {
-            s.finish()?;
+        for s in self.f64_streams_mut() {
+            s.close()?;
         }
-        if let Some(s) = self.spike_ids.take() {
-            s.finish()?;
-        }
-        for s in self
-            .weight_samples
-            .drain(..)
-            .chain(self.weight_mean.drain(..))
-            .chain(self.weight_std.drain(..))
-            .chain(self.neuron_currents.drain(..))
-        {
-            s.finish()?;
+        if let Some(s) = &mut self.spike_ids {
+            s.close()?;
         }
         Ok(())
     }
