@@ -9,7 +9,8 @@ use std::time::Instant;
 use pbn_core::{Checkpoint, NetworkSpec, SimError, SimOptions, Simulation};
 use serde_json::{Value, json};
 
-use crate::{HEADER_BYTES, RunDirectory, RunStatus, describe_run, write_atomic};
+use crate::recover::PartArray;
+use crate::{RunDirectory, RunStatus, describe_run, write_atomic};
 
 /// How to run.
 pub struct ExecuteOptions<'a> {
@@ -186,20 +187,25 @@ pub fn resume(out: &Path, until_ms: Option<f64>, options: ExecuteOptions<'_>) ->
 /// Spike counts per population at times ≤ `t_ms`, from the first `len` spikes on disk.
 fn spike_counts_until(out: &Path, sim: &Simulation, t_ms: f64, len: Option<u64>) -> Option<Vec<u64>> {
     let len = len? as usize;
-    let read = |name: &str, item: usize| -> Option<Vec<u8>> {
+    // The stream as written so far, finished or not.
+    let read = |name: &str, dtype: &str| {
         let path = [out.join(name), crate::part_path(&out.join(name))]
             .into_iter()
             .find(|p| p.exists())?;
-        let bytes = std::fs::read(path).ok()?;
-        bytes.get(HEADER_BYTES..HEADER_BYTES + len * item).map(<[u8]>::to_vec)
+        PartArray::read(&path, (dtype, 1)).ok()
     };
-    let (times, ids) = (read("spike_times_ms.npy", 8)?, read("spike_ids.npy", 4)?);
-    let mut counts = vec![0u64; sim.layout().populations.len()];
-    for (t, id) in times.chunks_exact(8).zip(ids.chunks_exact(4)) {
-        if f64::from_le_bytes(t.try_into().ok()?) <= t_ms + 1e-9 {
-            counts[sim
-                .layout()
-                .population_of(u32::from_le_bytes(id.try_into().ok()?) as usize)] += 1;
+    let (times, ids) = (
+        read("spike_times_ms.npy", "<f8")?.f64s(),
+        read("spike_ids.npy", "<u4")?.u32s(),
+    );
+    if times.len() < len || ids.len() < len {
+        return None;
+    }
+    let layout = sim.layout();
+    let mut counts = vec![0u64; layout.populations.len()];
+    for (&t, &id) in times[..len].iter().zip(&ids[..len]) {
+        if t <= t_ms + 1e-9 {
+            counts[layout.population_of(id as usize)] += 1;
         }
     }
     Some(counts)

@@ -19,7 +19,7 @@ pub struct Recovery {
 }
 
 /// A streamed array read back from its `.part` file.
-struct PartArray {
+pub(crate) struct PartArray {
     /// Elements per row (1 for 1-D arrays).
     row_len: usize,
     /// `<f8` or `<u4`.
@@ -31,7 +31,7 @@ struct PartArray {
 impl PartArray {
     /// Reads a stream; one killed before its header reached the disk is empty, with the dtype and
     /// row length it would have had (`empty_as`).
-    fn read(path: &Path, empty_as: (&str, usize)) -> Result<Self, String> {
+    pub(crate) fn read(path: &Path, empty_as: (&str, usize)) -> Result<Self, String> {
         let empty = || Self {
             row_len: empty_as.1.max(1),
             descr: empty_as.0.to_string(),
@@ -99,14 +99,14 @@ impl PartArray {
         if self.descr == "<u4" { 4 } else { 8 }
     }
 
-    fn f64s(&self) -> Vec<f64> {
+    pub(crate) fn f64s(&self) -> Vec<f64> {
         self.data
             .chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect()
     }
 
-    fn u32s(&self) -> Vec<u32> {
+    pub(crate) fn u32s(&self) -> Vec<u32> {
         self.data
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
