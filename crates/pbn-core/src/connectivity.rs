@@ -3,9 +3,10 @@
 //! Connections are drawn per presynaptic neuron from that neuron's own random stream (Bernoulli
 //! trials by geometric skipping), so the network does not depend on how many threads build it.
 //! They are then stored per *chunk* of postsynaptic neurons: each chunk has a forward CSR (pre →
-//! its targets inside the chunk) and, for plastic projections, the weights in the same forward
-//! order plus a backward index (post → positions of its incoming synapses in the forward arrays),
-//! so weights are stored once and a thread owning a chunk writes only its own memory. Forward
+//! its targets inside the chunk) and, for plastic projections, a backward index (post →
+//! positions of its incoming synapses in the forward arrays). The weights of a plastic part are
+//! simulation state, kept apart (in forward order, one per synapse): they are stored once and a
+//! thread owning a chunk writes only its own. Forward
 //! order makes the frequent pre-spike work sequential in memory; the backward index lists each
 //! post neuron's synapses by ascending pre index, which is the chunking-independent "post-major"
 //! order used for every output.
@@ -118,8 +119,6 @@ pub struct ChunkSynapses {
     pub fwd_target: Vec<u16>,
     /// Number of target blocks: ⌈(post_offset + post_len) / TARGET_BLOCK⌉.
     pub n_blocks: usize,
-    /// Plastic projections only: scaled weights J, aligned with `fwd_target`.
-    pub weights: Vec<f64>,
     /// Plastic projections only: backward slot offsets. The incoming synapses of the part's
     /// `i`-th postsynaptic neuron from presynaptic block `b` (presynaptic indices
     /// `b·TARGET_BLOCK…`) are slots `bwd_ptr[i·n_pre_blocks + b]..bwd_ptr[i·n_pre_blocks + b + 1]`
@@ -128,7 +127,7 @@ pub struct ChunkSynapses {
     pub bwd_ptr: Vec<u64>,
     /// Number of presynaptic blocks: ⌈n_pre / TARGET_BLOCK⌉ (1 for plastic-free parts).
     pub n_pre_blocks: usize,
-    /// Plastic projections only: forward position (into `weights`) of each backward slot.
+    /// Plastic projections only: forward position (into `fwd_target` and the weights) of each backward slot.
     pub bwd_pos: Vec<u32>,
     /// Plastic projections only: presynaptic index of each backward slot, less its block's start.
     pub bwd_pre: Vec<u16>,
@@ -141,7 +140,7 @@ pub struct ChunkSynapses {
 impl ChunkSynapses {
     /// Extracts the synapses onto postsynaptic population indices [lo, hi), which sit at
     /// chunk-local positions starting at `post_offset`.
-    pub fn from_rows(rows: &Rows, lo: usize, hi: usize, post_offset: usize, plastic: bool, w0: f64) -> Self {
+    pub fn from_rows(rows: &Rows, lo: usize, hi: usize, post_offset: usize, plastic: bool) -> Self {
         let n_pre = rows.n_pre();
         let post_len = hi - lo;
         // (Blocks start below post_offset + post_len ≤ the chunk's size; an empty part, which may
@@ -225,7 +224,6 @@ impl ChunkSynapses {
                     }
                 }
             }
-            s.weights = huge_pages::vec_filled(total, w0);
             s.bwd_ptr = bwd_ptr;
             s.bwd_pre = bwd_pre;
             s.bwd_pos = bwd_pos;
@@ -279,14 +277,19 @@ impl ChunkSynapses {
         (i, b * TARGET_BLOCK + self.bwd_pre[slot] as usize)
     }
 
-    /// Bytes held by this part's arrays (row and backward pointers included).
+    /// Initial weights of a plastic part, all `w0` (scaled), in forward order: one per synapse.
+    pub fn initial_weights(&self, w0: f64) -> Vec<f64> {
+        huge_pages::vec_filled(self.len(), w0)
+    }
+
+    /// Bytes held by this part's index arrays (row and backward pointers included; not the
+    /// weights of a plastic part, `len()` f64 more).
     pub fn memory_bytes(&self) -> usize {
         fn bytes<T>(v: &Vec<T>) -> usize {
             v.capacity() * size_of::<T>()
         }
         bytes(&self.fwd_ptr)
             + bytes(&self.fwd_target)
-            + bytes(&self.weights)
             + bytes(&self.bwd_ptr)
             + bytes(&self.bwd_pos)
             + bytes(&self.bwd_pre)
@@ -324,8 +327,8 @@ mod tests {
     #[test]
     fn chunk_parts_partition_the_synapses_and_index_weights_post_major() {
         let rows = Rows::bernoulli(3, 1, 50, 40, 0.3);
-        let a = ChunkSynapses::from_rows(&rows, 0, 17, 5, true, 1.0);
-        let b = ChunkSynapses::from_rows(&rows, 17, 40, 0, true, 1.0);
+        let a = ChunkSynapses::from_rows(&rows, 0, 17, 5, true);
+        let b = ChunkSynapses::from_rows(&rows, 17, 40, 0, true);
         assert_eq!(a.len() + b.len(), rows.targets.len());
         for part in [&a, &b] {
             for k in 0..50 {
@@ -351,7 +354,7 @@ mod tests {
         // 70,000 posts behind 1000 other chunk-local neurons: two blocks, the second holding
         // chunk-local indices 65,536..71,000.
         let rows = Rows::bernoulli(5, 2, 30, 70_000, 0.002);
-        let part = ChunkSynapses::from_rows(&rows, 0, 70_000, 1000, true, 1.0);
+        let part = ChunkSynapses::from_rows(&rows, 0, 70_000, 1000, true);
         assert_eq!(part.n_blocks, 2);
         assert_eq!(part.len(), rows.targets.len());
         let mut second_block = 0;
@@ -370,7 +373,7 @@ mod tests {
         }
         assert!(second_block > 100, "{second_block} synapses in the second block");
         // A part with no postsynaptic neuron in the chunk, far into it: one empty block.
-        let empty = ChunkSynapses::from_rows(&rows, 500, 500, 80_000, false, 1.0);
+        let empty = ChunkSynapses::from_rows(&rows, 500, 500, 80_000, false);
         assert_eq!((empty.n_blocks, empty.len()), (1, 0));
         assert!((0..30).all(|k| empty.segments(k).all(|(base, r)| base == 0 && r.is_empty())));
         // The backward index still finds every synapse.
@@ -389,7 +392,7 @@ mod tests {
     fn presynaptic_indices_beyond_one_block_are_split_too() {
         // 70,000 presynaptic neurons onto 40 posts: two presynaptic blocks per post.
         let rows = Rows::bernoulli(9, 4, 70_000, 40, 0.01);
-        let part = ChunkSynapses::from_rows(&rows, 0, 40, 0, true, 1.0);
+        let part = ChunkSynapses::from_rows(&rows, 0, 40, 0, true);
         assert_eq!(part.n_pre_blocks, 2);
         for i in 0..40 {
             let mut pres = vec![];

@@ -1,5 +1,6 @@
-//! The team of threads on a network small enough for Miri, which checks the raw-pointer phase
-//! discipline of `simulation/team.rs` (data races, aliasing, out-of-bounds, use after free):
+//! The team of threads on a network small enough for Miri, which checks how
+//! `simulation/handoff.rs` hands the state to the threads phase by phase (data races, aliasing,
+//! out-of-bounds, use after free):
 //!
 //!     MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-ignore-leaks" \
 //!         cargo +nightly miri test -p pbn-core --test threads_under_miri

@@ -1,47 +1,32 @@
-//! A chunk: a contiguous range of neurons with their state and every synapse onto them, and the
-//! per-step phases it runs (docs/model.md §2.7 steps 1–3, 4–5 and 6–8). A chunk writes only its own
-//! memory, so chunks run in parallel; every per-neuron and per-synapse sequence of operations is
-//! the same for any chunking.
+//! A chunk: a contiguous range of neurons. Its fixed part (neuron range, the synapses onto its
+//! neurons) is the network's [`ChunkWiring`]; its [`ChunkState`] (voltages, currents, the weights
+//! of its plastic synapses, this step's spikes) is what a step writes, and only the chunk's own:
+//! so chunks run in parallel. This module holds the per-step phases a chunk runs (docs/model.md
+//! §2.7 steps 1–3, 4–5 and 8); every per-neuron and per-synapse sequence of operations is the
+//! same for any chunking.
 
 use crate::connectivity::{ChunkSynapses, TARGET_BLOCK};
 use crate::layout::Source;
-use crate::neuron::{Eif, detect_spikes};
+use crate::neuron::detect_spikes;
 use crate::order_free_sum::sum_and_sum_of_squares_guessing;
-use crate::plasticity::ScaledRule;
 use crate::spec::Precision;
 use crate::state_float::StateFloat;
 
+use super::network::{ChunkWiring, Network};
 use super::profile::Phase;
+use super::state::RuleInForce;
 use super::traces::TraceSet;
 
-/// A projection as the engine uses it.
-#[derive(Debug, Clone)]
-pub(super) struct ProjectionRuntime {
-    pub(super) name: String,
-    pub(super) source: Source,
-    pub(super) current: usize,
-    pub(super) pre_start: usize,
-    pub(super) n_pre: usize,
-    pub(super) post_pop: usize,
-    pub(super) inv_tau: f64,
-    /// Kick J/τ of one spike of a static projection (mV/ms), as external spikes add it.
-    pub(super) static_kick: f64,
-    /// Decay factor of the current this projection feeds. Recurrent kicks arrive after that
-    /// current was decayed in the voltage pass (step 2) instead of before step 7, so they are
-    /// added pre-multiplied by it: (I + k)·d = I·d + k·d.
-    pub(super) decay: f64,
-    pub(super) rule: Option<ScaledRule>,
-    pub(super) trace: usize,
-}
-
-/// Per-step data every chunk reads.
+/// What every chunk reads during a step besides its own wiring and state.
+#[derive(Clone, Copy)]
 pub(super) struct StepContext<'a> {
-    pub(super) projections: &'a [ProjectionRuntime],
-    pub(super) eif: &'a [Eif],
+    pub(super) network: &'a Network,
+    /// Per projection, the rule in force (`None` for static projections).
+    pub(super) rules: &'a [Option<RuleInForce>],
+    /// Per population, this step's stimulus current (mV/ms). Empty in the delivery phase.
     pub(super) stimulus: &'a [f64],
+    /// Per input layer, this step's external spikes. Empty in the delivery phase.
     pub(super) input_spikes: &'a [Vec<u32>],
-    pub(super) current_decay: &'a [f64],
-    pub(super) pop_ranges: &'a [(usize, usize)],
 }
 
 /// Voltages and synaptic currents of a chunk's neurons, stored in precision `F`.
@@ -64,7 +49,7 @@ impl<F: StateFloat> NeuronState<F> {
 }
 
 /// A chunk's neuron state in the run's precision (`NetworkSpec::precision`).
-pub(super) enum State {
+pub(super) enum Neurons {
     F64(NeuronState<f64>),
     F32(NeuronState<f32>),
 }
@@ -73,43 +58,46 @@ pub(super) enum State {
 macro_rules! with_state {
     ($state:expr, $s:ident => $body:expr) => {
         match $state {
-            State::F64($s) => $body,
-            State::F32($s) => $body,
+            Neurons::F64($s) => $body,
+            Neurons::F32($s) => $body,
         }
     };
 }
 
-/// A contiguous range of neurons with their state and incoming synapses.
-pub(super) struct Chunk {
-    pub(super) lo: usize,
-    pub(super) hi: usize,
-    pub(super) state: State,
-    pub(super) parts: Vec<ChunkSynapses>,
-    /// (population, chunk-local start, chunk-local end).
-    pub(super) segments: Vec<(usize, usize, usize)>,
+/// What a step writes of a chunk.
+pub(super) struct ChunkState {
+    pub(super) neurons: Neurons,
+    /// Per projection, the scaled weights J of the synapses onto this chunk, aligned with the
+    /// part's forward arrays (empty for static projections).
+    pub(super) weights: Vec<Vec<f64>>,
+    /// This step's spikes of the chunk's neurons (ids, ascending).
     pub(super) spikes: Vec<u32>,
+    /// The first neuron whose voltage became NaN.
     pub(super) nan_neuron: Option<usize>,
 }
 
-impl Chunk {
-    /// An empty chunk for neurons [lo, hi) with `n_currents` current sources.
-    pub(super) fn new(
-        lo: usize,
-        hi: usize,
-        precision: Precision,
-        n_currents: usize,
-        segments: Vec<(usize, usize, usize)>,
-    ) -> Self {
-        let state = match precision {
-            Precision::F64 => State::F64(NeuronState::new(hi - lo, n_currents)),
-            Precision::F32 => State::F32(NeuronState::new(hi - lo, n_currents)),
+impl ChunkState {
+    /// Zero state for `wiring`'s neurons with `n_currents` current sources; plastic parts start
+    /// at their projection's initial weight.
+    pub(super) fn new(wiring: &ChunkWiring, network: &Network, precision: Precision) -> Self {
+        let (len, n_currents) = (wiring.len(), network.current_decay.len());
+        let neurons = match precision {
+            Precision::F64 => Neurons::F64(NeuronState::new(len, n_currents)),
+            Precision::F32 => Neurons::F32(NeuronState::new(len, n_currents)),
         };
+        let weights = wiring
+            .parts
+            .iter()
+            .zip(&network.projections)
+            .zip(&network.spec.projections)
+            .map(|((part, proj), spec)| match proj.plastic {
+                true => part.initial_weights(spec.weight / network.sqrt_n),
+                false => vec![],
+            })
+            .collect();
         Self {
-            lo,
-            hi,
-            state,
-            parts: vec![],
-            segments,
+            neurons,
+            weights,
             spikes: vec![],
             nan_neuron: None,
         }
@@ -117,43 +105,43 @@ impl Chunk {
 
     /// Voltage (mV) of chunk-local neuron `l`.
     pub(super) fn voltage(&self, l: usize) -> f64 {
-        with_state!(&self.state, s => s.v[l].to_f64())
+        with_state!(&self.neurons, s => s.v[l].to_f64())
     }
 
     /// Sets the voltage (mV) of chunk-local neuron `l`.
     pub(super) fn set_voltage(&mut self, l: usize, v: f64) {
-        with_state!(&mut self.state, s => s.v[l] = StateFloat::from_f64(v))
+        with_state!(&mut self.neurons, s => s.v[l] = StateFloat::from_f64(v))
     }
 
     /// Current from source `source` (mV/ms) into chunk-local neuron `l`.
     pub(super) fn current(&self, source: usize, l: usize) -> f64 {
-        with_state!(&self.state, s => s.currents[source][l].to_f64())
+        with_state!(&self.neurons, s => s.currents[source][l].to_f64())
     }
 
     /// Sets the current from source `source` (mV/ms) into chunk-local neuron `l`.
     pub(super) fn set_current(&mut self, source: usize, l: usize, value: f64) {
-        with_state!(&mut self.state, s => s.currents[source][l] = StateFloat::from_f64(value))
+        with_state!(&mut self.neurons, s => s.currents[source][l] = StateFloat::from_f64(value))
     }
 
     /// Number of current sources.
     pub(super) fn n_currents(&self) -> usize {
-        with_state!(&self.state, s => s.currents.len())
+        with_state!(&self.neurons, s => s.currents.len())
     }
 
     /// Steps 1–3 for this chunk.
-    pub(super) fn advance(&mut self, ctx: &StepContext) {
-        self.kick_inputs(ctx);
-        self.update_neurons(ctx);
+    pub(super) fn advance(&mut self, wiring: &ChunkWiring, ctx: &StepContext) {
+        self.kick_inputs(wiring, ctx);
+        self.update_neurons(wiring, ctx);
     }
 
     /// Step 1: this step's external spikes kick their targets in this chunk.
-    pub(super) fn kick_inputs(&mut self, ctx: &StepContext) {
-        with_state!(&mut self.state, s => kick_inputs(&self.parts, s, ctx))
+    pub(super) fn kick_inputs(&mut self, wiring: &ChunkWiring, ctx: &StepContext) {
+        with_state!(&mut self.neurons, s => kick_inputs(&wiring.parts, s, ctx))
     }
 
     /// Steps 2–3: voltage update and spike detection.
-    pub(super) fn update_neurons(&mut self, ctx: &StepContext) {
-        let nan = with_state!(&mut self.state, s => update_neurons(s, &self.segments, self.lo, &mut self.spikes, ctx));
+    pub(super) fn update_neurons(&mut self, wiring: &ChunkWiring, ctx: &StepContext) {
+        let nan = with_state!(&mut self.neurons, s => update_neurons(s, wiring, &mut self.spikes, ctx));
         self.nan_neuron = self.nan_neuron.or(nan);
     }
 
@@ -161,17 +149,19 @@ impl Chunk {
     /// `lap` is told when each kind of work ends (for the profile; a no-op otherwise).
     pub(super) fn deliver(
         &mut self,
+        wiring: &ChunkWiring,
         ctx: &StepContext,
         spikes: &[u32],
         traces: &[TraceSet],
         lap: &mut impl FnMut(Phase),
     ) {
-        self.prefetch(ctx, spikes);
+        self.prefetch(wiring, ctx, spikes);
         let this = ThisChunk {
-            lo: self.lo,
+            lo: wiring.lo,
             spikes: &self.spikes,
         };
-        with_state!(&mut self.state, s => deliver(&mut self.parts, s, this, ctx, spikes, traces, lap))
+        let weights = &mut self.weights;
+        with_state!(&mut self.neurons, s => deliver(&wiring.parts, weights, s, this, ctx, spikes, traces, lap))
     }
 
     /// Asks for the cache lines this step's delivery will touch first: the rows of this step's
@@ -179,27 +169,27 @@ impl Chunk {
     /// plastic synapses (scattered over the projection's weights, stored in presynaptic order),
     /// so that their memory latency overlaps the presynaptic delivery. The post-spike loop asks
     /// for the rest itself, POST_AHEAD synapses ahead.
-    fn prefetch(&self, ctx: &StepContext, spikes: &[u32]) {
-        for (p, proj) in ctx.projections.iter().enumerate() {
-            let part = &self.parts[p];
+    fn prefetch(&self, wiring: &ChunkWiring, ctx: &StepContext, spikes: &[u32]) {
+        for (p, (proj, rule)) in ctx.network.projections.iter().zip(ctx.rules).enumerate() {
+            let (part, weights) = (&wiring.parts[p], &self.weights[p]);
             if let Source::Population(_) = proj.source {
                 for &s in spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre) {
                     let row = part.row_range(s as usize - proj.pre_start);
                     for t in part.fwd_target[row.clone()].iter().step_by(32) {
                         prefetch(t);
                     }
-                    if proj.rule.is_some() {
-                        for w in part.weights[row].iter().step_by(8) {
+                    if rule.is_some() {
+                        for w in weights[row].iter().step_by(8) {
                             prefetch(w);
                         }
                     }
                 }
             }
-            if proj.rule.is_some_and(|r| r.post.active) && part.post_len > 0 {
-                let first = self.lo + part.post_offset;
+            if rule.is_some_and(|r| r.rule.post.active) && part.post_len > 0 {
+                let first = wiring.lo + part.post_offset;
                 for &s in spikes_in(&self.spikes, first, first + part.post_len) {
                     for slot in part.incoming_range(s as usize - first).take(POST_AHEAD) {
-                        prefetch(&part.weights[part.bwd_pos[slot] as usize]);
+                        prefetch(&weights[part.bwd_pos[slot] as usize]);
                     }
                 }
             }
@@ -208,12 +198,11 @@ impl Chunk {
 
     /// Step 8 for this chunk: spiking neurons are reset (steps 6–7 are the traces', serial
     /// and O(spikes): see `traces`).
-    pub(super) fn finish(&mut self, ctx: &StepContext) {
-        with_state!(&mut self.state, state => {
+    pub(super) fn finish(&mut self, wiring: &ChunkWiring, ctx: &StepContext) {
+        with_state!(&mut self.neurons, state => {
             for &s in &self.spikes {
                 let id = s as usize;
-                let pop = ctx.pop_ranges.partition_point(|&(_, end)| end <= id);
-                state.v[id - self.lo] = StateFloat::from_f64(ctx.eif[pop].v_re);
+                state.v[id - wiring.lo] = StateFloat::from_f64(ctx.network.eif[ctx.network.population_of(id)].v_re);
             }
         })
     }
@@ -228,7 +217,7 @@ struct ThisChunk<'a> {
 
 /// Step 1: this step's external spikes kick their targets in this chunk.
 fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F>, ctx: &StepContext) {
-    for (p, proj) in ctx.projections.iter().enumerate() {
+    for (p, proj) in ctx.network.projections.iter().enumerate() {
         if let Source::Input(x) = proj.source {
             let part = &parts[p];
             // A slice, not the Vec: stores through it cannot alias its length and pointer,
@@ -241,35 +230,37 @@ fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F
 }
 
 /// Steps 2–3: voltage update and spike detection into `spikes`; returns the first NaN neuron.
-/// Step 7's current decay is fused into the same pass (see [`ProjectionRuntime::decay`]).
+/// Step 7's current decay is fused into the same pass (see [`super::network::Projection::decay`]).
 fn update_neurons<F: StateFloat>(
     state: &mut NeuronState<F>,
-    segments: &[(usize, usize, usize)],
-    lo: usize,
+    wiring: &ChunkWiring,
     spikes: &mut Vec<u32>,
     ctx: &StepContext,
 ) -> Option<usize> {
-    for &(pop, a, b) in segments {
-        ctx.eif[pop].step(
+    let eif = &ctx.network.eif;
+    for &(pop, a, b) in &wiring.segments {
+        eif[pop].step(
             &mut state.v,
             &mut state.currents,
             a..b,
-            ctx.current_decay,
+            &ctx.network.current_decay,
             ctx.stimulus[pop],
             &mut state.total,
         );
     }
     spikes.clear();
     let mut nan = None;
-    for &(pop, a, b) in segments {
-        nan = nan.or(detect_spikes(&state.v[a..b], ctx.eif[pop].v_th, lo + a, spikes));
+    for &(pop, a, b) in &wiring.segments {
+        nan = nan.or(detect_spikes(&state.v[a..b], eif[pop].v_th, wiring.lo + a, spikes));
     }
     nan
 }
 
 /// Steps 4–5: recurrent kicks into `state`'s currents and plasticity of the synapses in `parts`.
+#[allow(clippy::too_many_arguments)]
 fn deliver<F: StateFloat>(
-    parts: &mut [ChunkSynapses],
+    parts: &[ChunkSynapses],
+    weights: &mut [Vec<f64>],
     state: &mut NeuronState<F>,
     this: ThisChunk,
     ctx: &StepContext,
@@ -277,14 +268,14 @@ fn deliver<F: StateFloat>(
     traces: &[TraceSet],
     lap: &mut impl FnMut(Phase),
 ) {
-    for (p, proj) in ctx.projections.iter().enumerate() {
+    for (p, (proj, rule)) in ctx.network.projections.iter().zip(ctx.rules).enumerate() {
         if let Source::Input(_) = proj.source {
             continue;
         }
         let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
-        let part = &mut parts[p];
+        let (part, part_weights) = (&parts[p], weights[p].as_mut_slice());
         let cur = state.currents[proj.current].as_mut_slice(); // (see `kick_inputs`)
-        let Some(rule) = proj.rule else {
+        let Some(RuleInForce { rule, trace }) = *rule else {
             let pre = pre_spikes.iter().map(|&s| s as usize - proj.pre_start);
             kick_targets(part, cur, pre, F::from_f64(proj.static_kick * proj.decay));
             lap(Phase::StaticDelivery);
@@ -292,13 +283,13 @@ fn deliver<F: StateFloat>(
         };
         let inv_tau = proj.inv_tau * proj.decay;
         // Traces are read as x̃·D (see `traces`).
-        let (x, x_scale) = (traces[proj.trace].scaled(), traces[proj.trace].scale());
+        let (x, x_scale) = (traces[trace].scaled(), traces[trace].scale());
         for &s in pre_spikes {
             let k = s as usize - proj.pre_start;
             for b in 0..part.n_blocks {
                 let (base, segment) = part.segment(k, b);
                 let targets = &part.fwd_target[segment.clone()];
-                let weights = &mut part.weights[segment];
+                let weights = &mut part_weights[segment];
                 let (cur, x) = (target_block(cur, base), &x[this.lo + base..]);
                 if rule.pre.active {
                     for (&t, w) in targets.iter().zip(weights) {
@@ -319,7 +310,7 @@ fn deliver<F: StateFloat>(
             for &s in spikes_in(this.spikes, first, first + part.post_len) {
                 for b in 0..part.n_pre_blocks {
                     let (base, slots) = part.incoming_block(s as usize - first, b);
-                    let (weights, x_pre) = (part.weights.as_mut_slice(), &x_pre[base..]);
+                    let (weights, x_pre) = (&mut *part_weights, &x_pre[base..]);
                     let positions = &part.bwd_pos[slots.clone()];
                     for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
                         // The first POST_AHEAD were asked for before the delivery (see `prefetch`).
@@ -370,8 +361,13 @@ pub(super) fn spikes_in(spikes: &[u32], lo: usize, hi: usize) -> &[u32] {
 /// |scaled weight|. The weights are read in memory order and summed order-free, so the result
 /// is the same for any chunking; `guess` of that largest |weight| (the previous record's) saves
 /// a pass over them when it is about right.
-pub(super) fn block_stats(chunks: &[Chunk], projection: usize, sqrt_n: f64, guess: Option<f64>) -> ((f64, f64), f64) {
-    let parts: Vec<&[f64]> = chunks.iter().map(|c| c.parts[projection].weights.as_slice()).collect();
+pub(super) fn block_stats(
+    chunks: &[ChunkState],
+    projection: usize,
+    sqrt_n: f64,
+    guess: Option<f64>,
+) -> ((f64, f64), f64) {
+    let parts: Vec<&[f64]> = chunks.iter().map(|c| c.weights[projection].as_slice()).collect();
     let n = parts.iter().map(|p| p.len()).sum();
     let (sums, max) = sum_and_sum_of_squares_guessing(&parts, guess);
     (mean_and_std(n, sums, sqrt_n), max)

@@ -3,27 +3,26 @@
 //! description of both; the engine's compiled rules and the input generators follow it, and a
 //! checkpoint stores it, so that a restored simulation continues with the changed parameters.
 
-use super::traces::TraceSet;
 use super::{SimError, Simulation};
-use crate::plasticity::{PlasticityRule, ScaledRule};
 use crate::spec::{NetworkSpec, PlasticitySpec};
 
 impl Simulation {
     /// Index of the projection named `FROM_to_TO` (as in output file names), or given as an index.
     pub fn projection_index(&self, name: &str) -> Option<usize> {
-        self.projections
+        let projections = &self.network.projections;
+        projections
             .iter()
             .position(|p| p.name == name)
-            .or_else(|| name.parse().ok().filter(|&i: &usize| i < self.projections.len()))
+            .or_else(|| name.parse().ok().filter(|&i: &usize| i < projections.len()))
     }
 
     /// Index of the input layer named `name`, or given as an index.
     pub fn input_index(&self, name: &str) -> Option<usize> {
-        self.spec
-            .inputs
+        let inputs = &self.network.spec.inputs;
+        inputs
             .iter()
             .position(|x| x.name == name)
-            .or_else(|| name.parse().ok().filter(|&i: &usize| i < self.inputs.len()))
+            .or_else(|| name.parse().ok().filter(|&i: &usize| i < inputs.len()))
     }
 
     /// Replaces the plasticity rule of projection `projection` (config index) from the next step
@@ -36,24 +35,26 @@ impl Simulation {
     /// known time constant have run all along, also while the rule was off. Deterministic: the
     /// same calls at the same steps give the same results for any thread count.
     pub fn set_plasticity(&mut self, projection: usize, plasticity: Option<PlasticitySpec>) -> Result<(), SimError> {
-        let Some(proj) = self.projections.get(projection) else {
+        let projections = &self.network.projections;
+        let Some(proj) = projections.get(projection) else {
             return Err(SimError::Change(format!(
                 "there is no projection {projection}: the config has {} (0 to {})",
-                self.projections.len(),
-                self.projections.len().saturating_sub(1)
+                projections.len(),
+                projections.len().saturating_sub(1)
             )));
         };
-        if proj.rule.is_none() && plasticity.is_some() {
+        if !proj.plastic && plasticity.is_some() {
             return Err(SimError::Change(format!(
                 "projection {projection} ({}) was built static: its synapses hold no weights of their own; give it a [projections.plasticity] in the config and switch it off (plasticity None) until it should learn",
                 proj.name
             )));
         }
-        let mut next = self.current.clone();
+        let serial = &mut self.state.serial;
+        let mut next = serial.current.clone();
         next.projections[projection].plasticity = plasticity;
         next.validate()?;
-        self.current = next;
-        self.compile_rules();
+        serial.current = next;
+        serial.compile_rules(&self.network);
         Ok(())
     }
 
@@ -67,13 +68,14 @@ impl Simulation {
     /// Deterministic: the same calls at the same steps give the same results for any thread
     /// count.
     pub fn set_input(&mut self, input: usize, rate_hz: f64, correlation: Option<f64>) -> Result<(), SimError> {
-        if input >= self.inputs.len() {
+        let n_inputs = self.network.spec.inputs.len();
+        if input >= n_inputs {
             return Err(SimError::Change(format!(
-                "there is no input {input}: the config has {}",
-                self.inputs.len()
+                "there is no input {input}: the config has {n_inputs}"
             )));
         }
-        let mut next = self.current.clone();
+        let (network, state) = (&self.network, &mut self.state);
+        let mut next = state.serial.current.clone();
         next.inputs[input].rate_hz = rate_hz;
         if let Some(c) = correlation {
             next.inputs[input].correlation = c;
@@ -82,47 +84,26 @@ impl Simulation {
         let correlation = next.inputs[input].correlation;
         // Bring the next step's inputs to one state whether or not a team thread prepared them
         // (preparing may have drawn a chunk ahead), then draw this input afresh from now.
-        self.prelude();
-        let now = self.time_ms();
-        let x = &mut self.inputs[input];
-        x.change_at(now, rate_hz, correlation);
-        self.input_spikes[input].clear();
-        x.spikes_until((self.step + 1) as f64 * self.dt_ms, &mut self.input_spikes[input]);
-        self.current = next;
+        let step = state.serial.step;
+        let inputs = &mut state.inputs;
+        inputs.prepare(step, network);
+        let x = &mut inputs.generators[input];
+        x.change_at(step as f64 * network.dt_ms, rate_hz, correlation);
+        inputs.spikes[input].clear();
+        x.spikes_until((step + 1) as f64 * network.dt_ms, &mut inputs.spikes[input]);
+        state.serial.current = next;
         Ok(())
     }
 
     /// Puts `current` in force (from a checkpoint): rules and input parameters.
     pub(super) fn set_current(&mut self, mut current: NetworkSpec) {
-        current.duration_ms = self.spec.duration_ms;
-        current.checkpoint = self.spec.checkpoint.clone();
-        for (input, x) in self.inputs.iter_mut().zip(&current.inputs) {
+        let spec = &self.network.spec;
+        current.duration_ms = spec.duration_ms;
+        current.checkpoint = spec.checkpoint.clone();
+        for (input, x) in self.state.inputs.generators.iter_mut().zip(&current.inputs) {
             input.set_params(x.rate_hz, x.correlation);
         }
-        self.current = current;
-        self.compile_rules();
-    }
-
-    /// Compiles the rules in force for the engine: every projection with weights of its own gets
-    /// its rule (one that changes nothing while switched off) and the trace set of its τ.
-    pub(super) fn compile_rules(&mut self) {
-        let n = self.layout.n;
-        for (i, proj) in self.projections.iter_mut().enumerate() {
-            if proj.rule.is_none() {
-                continue;
-            }
-            match &self.current.projections[i].plasticity {
-                Some(spec) => {
-                    let rule = PlasticityRule::from_spec_sqrt_n(spec, self.sqrt_n);
-                    proj.rule = Some(rule.scaled(self.sqrt_n));
-                    proj.trace = super::trace_index(&mut self.trace_taus, rule.tau_ms);
-                    while self.traces.len() < self.trace_taus.len() {
-                        let tau = self.trace_taus[self.traces.len()];
-                        self.traces.push(TraceSet::new(n, 1.0 - self.dt_ms / tau));
-                    }
-                }
-                None => proj.rule = Some(ScaledRule::FROZEN),
-            }
-        }
+        self.state.serial.current = current;
+        self.state.serial.compile_rules(&self.network);
     }
 }

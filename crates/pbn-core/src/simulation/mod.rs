@@ -21,48 +21,24 @@
 
 use std::io;
 
-use rand::RngExt;
-use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::connectivity::{ChunkSynapses, Rows};
-use crate::input::ExternalInput;
-use crate::layout::{Layout, Source};
-use crate::neuron::Eif;
+use crate::layout::Layout;
 use crate::plasticity::PlasticityRule;
 use crate::recording::{RecordSink, RecordingPlan};
-use crate::rng::{Purpose, stream};
 use crate::spec::{NetworkSpec, SpecErrors};
 
-/// What every chunk reads during a step, borrowed field by field (so the chunks stay mutable).
-/// `step_context!(delivery: sim)` leaves the step's inputs out: the delivery phase does not read
-/// them, and a team thread may be preparing the next step's meanwhile.
-macro_rules! step_context {
-    ($sim:expr) => {
-        step_context!(@ $sim, &$sim.stimulus, &$sim.input_spikes)
-    };
-    (delivery: $sim:expr) => {
-        step_context!(@ $sim, &[], &[])
-    };
-    (@ $sim:expr, $stimulus:expr, $input_spikes:expr) => {
-        StepContext {
-            projections: &$sim.projections,
-            eif: &$sim.eif,
-            stimulus: $stimulus,
-            input_spikes: $input_spikes,
-            current_decay: &$sim.current_decay,
-            pop_ranges: &$sim.pop_ranges,
-        }
-    };
-}
-
+mod barrier;
 mod chunk;
+mod handoff;
 mod live;
+mod network;
 mod pacing;
 mod partition;
 mod profile;
 mod recorder;
 mod snapshot;
+mod state;
 mod team;
 mod traces;
 
@@ -70,11 +46,11 @@ pub use pacing::ThreadPacing;
 pub use profile::{Phase, PhaseProfile, ThreadProfile};
 use profile::{Stopwatch, lap};
 
-use chunk::{Chunk, ProjectionRuntime, StepContext, block_stats};
+use chunk::{StepContext, block_stats};
+use network::Network;
 use pacing::Pacer;
 use partition::Partition;
-use recorder::Recorder;
-use traces::TraceSet;
+use state::State;
 
 /// Why a simulation stopped early or could not start.
 #[derive(Debug, Error)]
@@ -140,57 +116,18 @@ pub(crate) fn chunk_ranges(spec: &NetworkSpec, layout: &Layout, threads: usize) 
     Partition::new(spec, layout, threads.min(layout.n).max(1), None).chunks
 }
 
-/// A stimulus resolved to steps.
-#[derive(Debug, Clone)]
-struct StimulusRuntime {
-    population: usize,
-    current: f64,
-    start_ms: f64,
-    stop_ms: f64,
-}
-
-/// A running simulation of one network.
+/// A running simulation of one network: the [`Network`] it was built as (never written once
+/// built) and the [`State`] that steps change.
 pub struct Simulation {
-    /// The config the network was built from.
-    spec: NetworkSpec,
-    /// The same with the changes made since ([`Simulation::set_plasticity`],
-    /// [`Simulation::set_input`]): the one description of the plasticity rules and input
-    /// parameters in force; the engine's compiled rules derive from it.
-    current: NetworkSpec,
-    layout: Layout,
+    network: Network,
+    state: State,
     options: SimOptions,
-    dt_ms: f64,
-    sqrt_n: f64,
-    step: u64,
-    n_steps: u64,
-    projections: Vec<ProjectionRuntime>,
-    chunks: Vec<Chunk>,
-    /// Which thread advances and delivers to which chunks.
-    partition: Partition,
-    eif: Vec<Eif>,
-    pop_ranges: Vec<(usize, usize)>,
-    stimuli: Vec<StimulusRuntime>,
-    stimulus: Vec<f64>,
-    inputs: Vec<ExternalInput>,
-    input_spikes: Vec<Vec<u32>>,
-    /// The step whose external spikes and stimuli `input_spikes` and `stimulus` hold.
-    inputs_ready_for: Option<u64>,
-    spikes: Vec<u32>,
-    /// One set of traces per distinct STDP time constant.
-    traces: Vec<TraceSet>,
-    /// Their time constants (ms).
-    trace_taus: Vec<f64>,
-    current_decay: Vec<f64>,
-    spike_counts: Vec<u64>,
-    recorder: Recorder,
     /// Per-phase timing, when profiling is on with one thread.
     stopwatch: Option<Stopwatch>,
     /// Per-thread timing, when profiling is on with several.
     thread_profiles: Option<Vec<ThreadProfile>>,
     /// With several threads: team or calling thread, batch by batch.
     pacer: Pacer,
-    /// The sink asked to stop after the last step ([`RecordSink::stop_requested`]).
-    stop_requested: bool,
 }
 
 impl Simulation {
@@ -198,199 +135,51 @@ impl Simulation {
     pub fn new(spec: &NetworkSpec, options: SimOptions) -> Result<Self, SimError> {
         spec.validate()?;
         let threads = options.threads.max(1);
-        if threads == 1 {
-            return Self::build(spec, options, 1);
-        }
-        // Connectivity is drawn in parallel on a pool of the requested size; stepping later uses
-        // its own team of threads (see `team`).
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot start {threads} threads: {e}"))))?;
-        pool.install(|| Self::build(spec, options, threads))
-    }
-
-    fn build(spec: &NetworkSpec, options: SimOptions, threads: usize) -> Result<Self, SimError> {
-        let layout = Layout::new(spec);
-        let n = layout.n;
-        let dt = spec.dt_ms;
-        let sqrt_n = spec.sqrt_n();
-        let sources = layout.sources();
-        let tau_of = |s: Source| match s {
-            Source::Population(p) => spec.populations[p].tau_syn_ms,
-            Source::Input(x) => spec.inputs[x].tau_syn_ms,
+        let build = || {
+            let network = Network::build(spec, threads, options.expected_rates_hz.as_deref());
+            let state = State::new(&network);
+            (network, state)
         };
-        let current_decay: Vec<f64> = sources.iter().map(|&s| 1.0 - dt / tau_of(s)).collect();
-
-        // Distinct trace time constants, in order of first use.
-        let mut trace_taus: Vec<f64> = vec![];
-        let mut projections = vec![];
-        for p in &spec.projections {
-            let source = layout.source(&p.from).expect("validated");
-            let post_pop = layout.population(&p.to).expect("validated");
-            let rule = p
-                .plasticity
-                .as_ref()
-                .map(|r| PlasticityRule::from_spec_sqrt_n(r, sqrt_n));
-            let trace = match &rule {
-                Some(r) => trace_index(&mut trace_taus, r.tau_ms),
-                None => 0,
-            };
-            let inv_tau = 1.0 / tau_of(source);
-            let w0 = p.weight / sqrt_n;
-            projections.push(ProjectionRuntime {
-                name: format!("{}_to_{}", p.from, p.to),
-                source,
-                current: layout.source_index(source),
-                pre_start: match source {
-                    Source::Population(pi) => layout.populations[pi].start,
-                    Source::Input(_) => 0,
-                },
-                n_pre: layout.source_len(source),
-                post_pop,
-                inv_tau,
-                static_kick: w0 * inv_tau,
-                decay: current_decay[layout.source_index(source)],
-                rule: rule.as_ref().map(|r| r.scaled(sqrt_n)),
-                trace,
-            });
-        }
-
-        let partition = Partition::new(
-            spec,
-            &layout,
-            threads.min(n).max(1),
-            options.expected_rates_hz.as_deref(),
-        );
-        let pop_ranges: Vec<(usize, usize)> = layout.populations.iter().map(|p| (p.start, p.start + p.len)).collect();
-        let mut chunks: Vec<Chunk> = partition
-            .chunks
-            .iter()
-            .map(|&(lo, hi)| {
-                let segments = pop_ranges
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(pi, &(a, b))| {
-                        let (a, b) = (a.max(lo), b.min(hi));
-                        (a < b).then(|| (pi, a - lo, b - lo))
-                    })
-                    .collect();
-                Chunk::new(lo, hi, spec.precision, sources.len(), segments)
-            })
-            .collect();
-        for (pi, (p, proj)) in spec.projections.iter().zip(&projections).enumerate() {
-            let post = &layout.populations[proj.post_pop];
-            let rows = Rows::bernoulli(spec.seed, pi, proj.n_pre, post.len, p.probability);
-            let parts: Vec<ChunkSynapses> = chunks
-                .par_iter()
-                .map(|c| {
-                    let a = post.start.max(c.lo);
-                    let b = (post.start + post.len).min(c.hi).max(a);
-                    ChunkSynapses::from_rows(
-                        &rows,
-                        a - post.start,
-                        b - post.start,
-                        a - c.lo,
-                        proj.rule.is_some(),
-                        p.weight / sqrt_n,
-                    )
-                })
-                .collect();
-            for (c, part) in chunks.iter_mut().zip(parts) {
-                c.parts.push(part);
-            }
-        }
-
-        // Initial voltages: one stream per population, uniform on [v_init_min, v_init_max].
-        for (pi, (pop, ps)) in layout.populations.iter().zip(&spec.populations).enumerate() {
-            let mut rng = stream(spec.seed, Purpose::InitialVoltage, pi as u64, 0);
-            let (lo_v, hi_v) = (ps.neuron.v_init_min_mv, ps.neuron.v_init_max_mv);
-            for id in pop.range() {
-                let v = lo_v + (hi_v - lo_v) * rng.random::<f64>();
-                let c = chunks
-                    .iter_mut()
-                    .find(|c| c.lo <= id && id < c.hi)
-                    .expect("ids are covered");
-                c.set_voltage(id - c.lo, v);
-            }
-        }
-
-        let inputs = spec
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(xi, x)| {
-                ExternalInput::new(
-                    x,
-                    layout.inputs[xi].len,
-                    stream(spec.seed, Purpose::Input, xi as u64, 0),
-                )
-            })
-            .collect();
-        let eif = spec.populations.iter().map(|p| Eif::new(&p.neuron, dt)).collect();
-        let stimuli = spec
-            .stimuli
-            .iter()
-            .map(|s| StimulusRuntime {
-                population: layout.population(&s.population).expect("validated"),
-                current: s.current * sqrt_n,
-                start_ms: s.start_ms,
-                stop_ms: s.stop_ms.unwrap_or(f64::INFINITY),
-            })
-            .collect();
-
-        let recorder = Recorder::plan(spec, &layout, &projections, &chunks);
+        let (network, state) = if threads == 1 {
+            build()
+        } else {
+            // Connectivity is drawn in parallel on a pool of the requested size; stepping later
+            // uses its own team of threads (see `team`).
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| SimError::Sink(std::io::Error::other(format!("cannot start {threads} threads: {e}"))))?
+                .install(build)
+        };
         Ok(Self {
-            spec: spec.clone(),
-            current: spec.clone(),
-            pop_ranges,
-            stimulus: vec![0.0; layout.populations.len()],
-            input_spikes: vec![vec![]; layout.inputs.len()],
-            inputs_ready_for: None,
-            spike_counts: vec![0; layout.populations.len()],
-            traces: trace_taus.iter().map(|t| TraceSet::new(n, 1.0 - dt / t)).collect(),
-            trace_taus,
-            layout,
+            network,
+            state,
             options,
-            dt_ms: dt,
-            sqrt_n,
-            step: 0,
-            n_steps: spec.n_steps(),
-            projections,
-            chunks,
-            partition,
-            eif,
-            stimuli,
-            inputs,
-            spikes: vec![],
-            current_decay,
-            recorder,
             stopwatch: None,
             thread_profiles: None,
             pacer: Pacer::new(ThreadPacing::default()),
-            stop_requested: false,
         })
     }
 
     /// The validated spec this simulation was built from.
     pub fn spec(&self) -> &NetworkSpec {
-        &self.spec
+        &self.network.spec
     }
 
     /// The spec in force now: [`Simulation::spec`] with the plasticity and input changes made
     /// since ([`Simulation::set_plasticity`], [`Simulation::set_input`]).
     pub fn current_spec(&self) -> &NetworkSpec {
-        &self.current
+        &self.state.serial.current
     }
 
     /// Sizes and id ranges.
     pub fn layout(&self) -> &Layout {
-        &self.layout
+        &self.network.layout
     }
 
     /// What will be recorded (sampled synapses and neurons included).
     pub fn recording_plan(&self) -> &RecordingPlan {
-        &self.recorder.plan
+        &self.network.schedule.plan
     }
 
     /// The options the simulation was built with.
@@ -400,45 +189,51 @@ impl Simulation {
 
     /// Simulated time so far (ms).
     pub fn time_ms(&self) -> f64 {
-        self.step as f64 * self.dt_ms
+        self.state.serial.step as f64 * self.network.dt_ms
     }
 
     /// Steps done so far.
     pub fn steps_done(&self) -> u64 {
-        self.step
+        self.state.serial.step
     }
 
     /// Total steps of the configured duration.
     pub fn total_steps(&self) -> u64 {
-        self.n_steps
+        self.network.n_steps
     }
 
     /// Whether the configured duration has been simulated (a simulation may run on past it:
     /// [`Simulation::run_for`]).
     pub fn is_finished(&self) -> bool {
-        self.step >= self.n_steps
+        self.state.serial.step >= self.network.n_steps
     }
 
     /// Spikes per population since the start.
     pub fn spike_counts(&self) -> &[u64] {
-        &self.spike_counts
+        &self.state.serial.spike_counts
     }
 
     /// Total synapses (all projections).
     pub fn synapse_count(&self) -> usize {
-        self.chunks.iter().flat_map(|c| c.parts.iter()).map(|p| p.len()).sum()
+        self.network
+            .chunks
+            .iter()
+            .flat_map(|c| c.parts.iter())
+            .map(|p| p.len())
+            .sum()
     }
 
     /// Synapse storage: (static synapses, their bytes, plastic synapses, their bytes), with the
     /// row pointers and, for plastic projections, weights and the backward index included.
     pub fn synapse_memory(&self) -> (usize, usize, usize, usize) {
         let mut m = (0, 0, 0, 0);
-        for c in &self.chunks {
-            for (part, proj) in c.parts.iter().zip(&self.projections) {
-                if proj.rule.is_some() {
-                    (m.2, m.3) = (m.2 + part.len(), m.3 + part.memory_bytes());
+        for (wiring, chunk) in self.network.chunks.iter().zip(&self.state.chunks) {
+            for ((part, proj), weights) in wiring.parts.iter().zip(&self.network.projections).zip(&chunk.weights) {
+                let bytes = part.memory_bytes() + weights.capacity() * size_of::<f64>();
+                if proj.plastic {
+                    (m.2, m.3) = (m.2 + part.len(), m.3 + bytes);
                 } else {
-                    (m.0, m.1) = (m.0 + part.len(), m.1 + part.memory_bytes());
+                    (m.0, m.1) = (m.0 + part.len(), m.1 + bytes);
                 }
             }
         }
@@ -448,50 +243,53 @@ impl Simulation {
     /// Projections with plastic weights (those built with a rule): (config index, name, the
     /// rule in force, `None` while switched off).
     pub fn plastic_projections(&self) -> Vec<(usize, &str, Option<PlasticityRule>)> {
-        self.projections
+        self.network
+            .projections
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.rule.is_some())
+            .filter(|(_, p)| p.plastic)
             .map(|(i, p)| (i, p.name.as_str(), self.rule(i)))
             .collect()
     }
 
     /// The rule in force on projection `projection` (unscaled), if any.
     pub fn rule(&self, projection: usize) -> Option<PlasticityRule> {
-        self.current.projections[projection]
+        self.state.serial.current.projections[projection]
             .plasticity
             .as_ref()
-            .map(|r| PlasticityRule::from_spec_sqrt_n(r, self.sqrt_n))
+            .map(|r| PlasticityRule::from_spec_sqrt_n(r, self.network.sqrt_n))
     }
 
     /// Mean and standard deviation of the unscaled weights of projection `projection`
     /// (its initial weight and 0 for a static projection).
     pub fn weight_stats(&self, projection: usize) -> (f64, f64) {
-        if self.projections[projection].rule.is_none() {
-            return (self.spec.projections[projection].weight, 0.0);
+        if !self.network.projections[projection].plastic {
+            return (self.network.spec.projections[projection].weight, 0.0);
         }
-        block_stats(&self.chunks, projection, self.sqrt_n, None).0
+        block_stats(&self.state.chunks, projection, self.network.sqrt_n, None).0
     }
 
     /// Every synapse of a projection: (pre id, post id, unscaled weight), post-major.
     pub fn synapses(&self, projection: usize) -> (Vec<u32>, Vec<u32>, Vec<f64>) {
-        let proj = &self.projections[projection];
+        let proj = &self.network.projections[projection];
+        let sqrt_n = self.network.sqrt_n;
         // Exact capacities: for a large projection this copy is the run's last peak of memory.
-        let total: usize = self.chunks.iter().map(|c| c.parts[projection].len()).sum();
+        let total: usize = self.network.chunks.iter().map(|c| c.parts[projection].len()).sum();
         let (mut pre, mut post, mut w) = (
             Vec::with_capacity(total),
             Vec::with_capacity(total),
             Vec::with_capacity(total),
         );
-        for c in &self.chunks {
+        for (c, state) in self.network.chunks.iter().zip(&self.state.chunks) {
             let part = &c.parts[projection];
-            if proj.rule.is_some() {
+            if proj.plastic {
+                let weights = &state.weights[projection];
                 for i in 0..part.post_len {
                     for (base, slots) in part.incoming(i) {
                         for s in slots {
                             pre.push((proj.pre_start + base + part.bwd_pre[s] as usize) as u32);
                             post.push((c.lo + part.post_offset + i) as u32);
-                            w.push(part.weights[part.bwd_pos[s] as usize] * self.sqrt_n);
+                            w.push(weights[part.bwd_pos[s] as usize] * sqrt_n);
                         }
                     }
                 }
@@ -508,7 +306,7 @@ impl Simulation {
                 pairs.sort_unstable();
                 post.extend(pairs.iter().map(|p| p.0));
                 pre.extend(pairs.iter().map(|p| p.1));
-                w.resize(post.len(), self.spec.projections[projection].weight);
+                w.resize(post.len(), self.network.spec.projections[projection].weight);
             }
         }
         (pre, post, w)
@@ -516,9 +314,11 @@ impl Simulation {
 
     /// Membrane voltages of all neurons (mV).
     pub fn voltages(&self) -> Vec<f64> {
-        self.chunks
+        self.network
+            .chunks
             .iter()
-            .flat_map(|c| (0..c.hi - c.lo).map(|l| c.voltage(l)))
+            .zip(&self.state.chunks)
+            .flat_map(|(w, c)| (0..w.len()).map(|l| c.voltage(l)))
             .collect()
     }
 
@@ -529,42 +329,45 @@ impl Simulation {
     /// window happens at the configured end only). On `Err`, what was recorded so far is intact
     /// and the state is that at the end of the last whole step.
     pub fn run_for(&mut self, duration_ms: f64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        let steps = (duration_ms / self.dt_ms).round();
+        let steps = (duration_ms / self.network.dt_ms).round();
         // Saturating (a float-to-int cast saturates too): an infinite duration never ends.
-        self.run_until_step(self.step.saturating_add(steps as u64), sink)
+        self.run_until_step(self.state.serial.step.saturating_add(steps as u64), sink)
     }
 
     /// Runs to the configured end ([`Simulation::run_for`] after it has passed: does nothing).
     pub fn run(&mut self, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        self.run_until_step(self.n_steps.max(self.step), sink)
+        self.run_until_step(self.network.n_steps.max(self.state.serial.step), sink)
     }
 
     /// Steps until `target` steps are done, recording into `sink`.
     pub fn run_until_step(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        self.stop_requested = false;
-        if !self.recorder.started {
-            sink.start(&self.recorder.plan)?;
-            self.recorder.started = true;
+        let serial = &mut self.state.serial;
+        serial.stop_requested = false;
+        if !serial.recorder.started {
+            sink.start(&self.network.schedule.plan)?;
+            serial.recorder.started = true;
         }
         self.run_steps(target, sink)
     }
 
     fn run_steps(&mut self, target: u64, sink: &mut dyn RecordSink) -> Result<(), SimError> {
-        if self.partition.threads() > 1 {
+        if self.network.partition.threads() > 1 {
             // Thread profiles time the team: always use it then.
             if self.thread_profiles.is_some() {
                 return self.run_steps_team(target, None, sink);
             }
-            while self.step < target && !self.stop_requested {
-                let batch = self.pacer.plan(self.step);
-                let end = self.step.saturating_add(batch.steps).min(target);
-                let (start, started) = (self.step, std::time::Instant::now());
+            while self.state.serial.step < target && !self.state.serial.stop_requested {
+                let step = self.state.serial.step;
+                let batch = self.pacer.plan(step);
+                let end = step.saturating_add(batch.steps).min(target);
+                let started = std::time::Instant::now();
                 if batch.team {
                     self.run_steps_team(end, batch.deadline, sink)?;
                 } else {
                     self.run_steps_serial(end, batch.deadline, sink)?;
                 }
-                self.pacer.observe(batch.team, self.step - start, started.elapsed());
+                self.pacer
+                    .observe(batch.team, self.state.serial.step - step, started.elapsed());
             }
             return Ok(());
         }
@@ -582,13 +385,14 @@ impl Simulation {
         if let Some(s) = self.stopwatch.as_mut() {
             s.resume();
         }
-        let first = self.step;
-        while self.step < target && !self.stop_requested {
-            if self.step > first && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+        let first = self.state.serial.step;
+        while self.state.serial.step < target && !self.state.serial.stop_requested {
+            if self.state.serial.step > first && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 break;
             }
             self.step_once();
-            self.after_step(sink, None)?;
+            let state = &mut self.state;
+            state.serial.after_step(&self.network, &state.chunks, sink, None)?;
             lap(&mut self.stopwatch, Phase::Recording);
         }
         Ok(())
@@ -602,7 +406,7 @@ impl Simulation {
 
     /// Threads this simulation steps with at most (the requested number, at most one per neuron).
     pub fn threads(&self) -> usize {
-        self.partition.threads()
+        self.network.partition.threads()
     }
 
     /// Turns on timing: per phase of a step with one thread ([`Simulation::profile`]), per
@@ -610,9 +414,10 @@ impl Simulation {
     /// run time at N = 5000 with one thread (more with several: each thread reads the clock at
     /// every barrier), less for larger networks.
     pub fn enable_profile(&mut self) {
-        if self.partition.threads() > 1 {
+        let threads = self.network.partition.threads();
+        if threads > 1 {
             self.thread_profiles
-                .get_or_insert_with(|| vec![ThreadProfile::default(); self.partition.threads()]);
+                .get_or_insert_with(|| vec![ThreadProfile::default(); threads]);
         } else {
             self.stopwatch.get_or_insert_with(Stopwatch::new);
         }
@@ -629,35 +434,9 @@ impl Simulation {
         self.thread_profiles.as_deref()
     }
 
-    /// Divergence check, records and runaway guard after a step (`weight_stats`: see
-    /// [`Recorder::record`]).
-    fn after_step(&mut self, sink: &mut dyn RecordSink, weight_stats: Option<&[(f64, f64)]>) -> Result<(), SimError> {
-        if let Some(neuron) = self.chunks.iter().find_map(|c| c.nan_neuron) {
-            return Err(SimError::Diverged {
-                neuron,
-                t_ms: self.time_ms(),
-            });
-        }
-        let max_rate_hz = self.spec.guard.max_rate_hz;
-        self.recorder.record(
-            self.step,
-            self.dt_ms,
-            self.sqrt_n,
-            &self.chunks,
-            &self.spikes,
-            &self.layout,
-            max_rate_hz,
-            self.n_steps,
-            weight_stats,
-            sink,
-        )?;
-        self.stop_requested = sink.stop_requested();
-        Ok(())
-    }
-
     /// Sends the final weights of every plastic projection to the sink.
     pub fn write_final_weights(&self, sink: &mut dyn RecordSink) -> io::Result<()> {
-        for (k, info) in self.recorder.plan.plastic.iter().enumerate() {
+        for (k, info) in self.network.schedule.plan.plastic.iter().enumerate() {
             let (pre, post, w) = self.synapses(info.projection);
             sink.final_weights(k, &pre, &post, &w)?;
         }
@@ -667,117 +446,36 @@ impl Simulation {
     /// One step on the calling thread (the single-chunk path; the team runs the same phases).
     fn step_once(&mut self) {
         let mut stopwatch = self.stopwatch.take();
-        self.prelude();
+        let (network, state) = (&self.network, &mut self.state);
+        let serial = &mut state.serial;
+        state.inputs.prepare(serial.step, network);
         lap(&mut stopwatch, Phase::InputGeneration);
-        let ctx = step_context!(self);
-        for c in self.chunks.iter_mut() {
-            c.kick_inputs(&ctx);
+        let ctx = StepContext {
+            network,
+            rules: &serial.rules,
+            stimulus: &state.inputs.stimulus,
+            input_spikes: &state.inputs.spikes,
+        };
+        for (c, w) in state.chunks.iter_mut().zip(&network.chunks) {
+            c.kick_inputs(w, &ctx);
         }
         lap(&mut stopwatch, Phase::InputDelivery);
-        for c in self.chunks.iter_mut() {
-            c.update_neurons(&ctx);
+        for (c, w) in state.chunks.iter_mut().zip(&network.chunks) {
+            c.update_neurons(w, &ctx);
         }
         lap(&mut stopwatch, Phase::NeuronUpdate);
-        self.gather();
-        let ctx = step_context!(self);
-        for c in self.chunks.iter_mut() {
-            c.deliver(&ctx, &self.spikes, &self.traces, &mut |phase| {
+        serial.spikes.clear();
+        for c in &state.chunks {
+            serial.spikes.extend_from_slice(&c.spikes);
+        }
+        for (c, w) in state.chunks.iter_mut().zip(&network.chunks) {
+            c.deliver(w, &ctx, &serial.spikes, &serial.traces, &mut |phase| {
                 lap(&mut stopwatch, phase)
             });
-            c.finish(&ctx);
+            c.finish(w, &ctx);
         }
-        self.epilogue();
+        serial.epilogue(network);
         lap(&mut stopwatch, Phase::TracesAndReset);
         self.stopwatch = stopwatch;
-    }
-
-    /// Step 1 prerequisites for the next step (unless they are ready already).
-    fn prelude(&mut self) {
-        if self.inputs_ready_for != Some(self.step) {
-            let stimulus = StimulusInputs {
-                stimuli: &self.stimuli,
-                stimulus: &mut self.stimulus,
-            };
-            prepare_inputs(
-                self.step,
-                self.dt_ms,
-                &mut self.inputs,
-                &mut self.input_spikes,
-                stimulus,
-            );
-            self.inputs_ready_for = Some(self.step);
-        }
-    }
-
-    /// This step's spikes of all chunks, in id order.
-    fn gather(&mut self) {
-        self.spikes.clear();
-        for c in &self.chunks {
-            self.spikes.extend_from_slice(&c.spikes);
-        }
-    }
-
-    /// After steps 4–5 and 8: traces take this step's spikes and decay (steps 6–7; plasticity
-    /// has read them as they were), spikes are counted, the step is done.
-    fn epilogue(&mut self) {
-        for t in &mut self.traces {
-            t.advance(&self.spikes);
-        }
-        for &s in &self.spikes {
-            let pop = self.pop_ranges.partition_point(|&(_, end)| end <= s as usize);
-            self.spike_counts[pop] += 1;
-            self.recorder.rate_counts[pop] += 1;
-            self.recorder.guard_counts[pop] += 1;
-        }
-        self.step += 1;
-    }
-}
-
-/// The trace time constants of the rules `spec` builds with, in order of first use.
-fn built_trace_taus(spec: &NetworkSpec) -> Vec<f64> {
-    let mut taus = vec![];
-    for p in spec.projections.iter().filter_map(|p| p.plasticity.as_ref()) {
-        trace_index(&mut taus, p.tau_ms());
-    }
-    taus
-}
-
-/// Index of the trace set of time constant `tau_ms`, added at the end if new.
-fn trace_index(taus: &mut Vec<f64>, tau_ms: f64) -> usize {
-    match taus.iter().position(|&t| t == tau_ms) {
-        Some(i) => i,
-        None => {
-            taus.push(tau_ms);
-            taus.len() - 1
-        }
-    }
-}
-
-/// The stimuli and the per-population stimulus current they add up to.
-struct StimulusInputs<'a> {
-    stimuli: &'a [StimulusRuntime],
-    stimulus: &'a mut [f64],
-}
-
-/// Step 1 prerequisites of step `step`: external spikes with time ≤ t = (step + 1)·dt into
-/// `input_spikes`, and the stimulus current of each population at t. A free function over the
-/// fields it needs, so that a team thread can run it while others read the rest.
-fn prepare_inputs(
-    step: u64,
-    dt_ms: f64,
-    inputs: &mut [ExternalInput],
-    input_spikes: &mut [Vec<u32>],
-    s: StimulusInputs,
-) {
-    let t = (step + 1) as f64 * dt_ms;
-    for (input, spikes) in inputs.iter_mut().zip(input_spikes.iter_mut()) {
-        spikes.clear();
-        input.spikes_until(t, spikes);
-    }
-    s.stimulus.fill(0.0);
-    for stim in s.stimuli {
-        if stim.start_ms <= t && t < stim.stop_ms {
-            s.stimulus[stim.population] += stim.current;
-        }
     }
 }

@@ -11,7 +11,8 @@
 use rand::seq::index::sample;
 
 use super::SimError;
-use super::chunk::{Chunk, ProjectionRuntime, block_stats};
+use super::chunk::{ChunkState, block_stats};
+use super::network::{ChunkWiring, Network, Projection};
 use crate::layout::Layout;
 use crate::recording::{PlasticInfo, PopulationInfo, RecordSink, RecordingPlan};
 use crate::rng::{Purpose, stream};
@@ -24,40 +25,61 @@ pub(super) struct SynapseRef {
     pub(super) pos: usize,
 }
 
-/// Recording state.
-pub(super) struct Recorder {
+/// What is recorded and when: fixed when the network is built.
+pub(super) struct RecordSchedule {
     pub(super) plan: RecordingPlan,
-    pub(super) started: bool,
     pub(super) rate_bin_steps: u64,
-    pub(super) rate_counts: Vec<u64>,
     pub(super) weight_steps: u64,
+    /// Per plastic projection (plan order), the sampled synapses.
     pub(super) weight_samples: Vec<Vec<SynapseRef>>,
+    pub(super) neuron_steps: u64,
+    /// Per sampled neuron, (chunk, chunk-local index).
+    pub(super) neuron_refs: Vec<(usize, usize)>,
+    pub(super) guard_steps: u64,
+}
+
+/// What the recorder accumulates between records: simulation state.
+#[derive(Debug, Clone)]
+pub(super) struct Recorder {
+    /// The sink has been told the plan ([`RecordSink::start`]).
+    pub(super) started: bool,
+    pub(super) rate_counts: Vec<u64>,
     /// Per plastic projection, the largest |scaled weight| at the previous record: the guess
     /// that lets the next weight statistics read the weights once (see `order_free_sum`).
     pub(super) weight_max: Vec<Option<f64>>,
-    pub(super) neuron_steps: u64,
-    pub(super) neuron_refs: Vec<(usize, usize)>,
     pub(super) v_sum: Vec<f64>,
     pub(super) current_sum: Vec<f64>,
-    pub(super) guard_steps: u64,
     pub(super) guard_counts: Vec<u64>,
     /// Steps counted in `guard_counts` so far (the current window's elapsed part).
     pub(super) guard_elapsed: u64,
 }
 
 impl Recorder {
-    pub(super) fn plan(
-        spec: &NetworkSpec,
-        layout: &Layout,
-        projections: &[ProjectionRuntime],
-        chunks: &[Chunk],
-    ) -> Self {
+    /// Empty accumulators for `network`'s schedule.
+    pub(super) fn new(network: &Network) -> Self {
+        let schedule = &network.schedule;
+        let (n_pops, n_sampled) = (network.layout.populations.len(), schedule.neuron_refs.len());
+        Self {
+            started: false,
+            rate_counts: vec![0; n_pops],
+            weight_max: vec![None; schedule.weight_samples.len()],
+            v_sum: vec![0.0; n_sampled],
+            current_sum: vec![0.0; n_sampled * network.current_decay.len()],
+            guard_counts: vec![0; n_pops],
+            guard_elapsed: 0,
+        }
+    }
+}
+
+impl RecordSchedule {
+    /// The schedule `spec` asks for, with its samples drawn over `chunks`.
+    pub(super) fn new(spec: &NetworkSpec, layout: &Layout, projections: &[Projection], chunks: &[ChunkWiring]) -> Self {
         let r = &spec.record;
         let steps = |ms: f64| ((ms / spec.dt_ms).round() as u64).max(1);
         let mut plastic = vec![];
         let mut weight_samples = vec![];
         for (pi, proj) in projections.iter().enumerate() {
-            if proj.rule.is_none() {
+            if !proj.plastic {
                 continue;
             }
             let sizes: Vec<usize> = chunks.iter().map(|c| c.parts[pi].bwd_pre.len()).collect();
@@ -114,21 +136,13 @@ impl Recorder {
                 (c, id as usize - chunks[c].lo)
             })
             .collect();
-        let n_sources = layout.sources().len();
-        Recorder {
+        Self {
             rate_bin_steps: steps(r.rate_bin_ms),
-            rate_counts: vec![0; layout.populations.len()],
             weight_steps: steps(r.weight_interval_ms),
-            weight_max: vec![None; weight_samples.len()],
             weight_samples,
             neuron_steps: steps(r.neuron_interval_ms),
-            v_sum: vec![0.0; sampled.len()],
-            current_sum: vec![0.0; sampled.len() * n_sources],
             neuron_refs,
             guard_steps: steps(spec.guard.window_ms),
-            guard_counts: vec![0; layout.populations.len()],
-            guard_elapsed: 0,
-            started: false,
             plan: RecordingPlan {
                 populations: layout
                     .populations
@@ -158,32 +172,32 @@ impl Recorder {
     pub(super) fn weight_stats_due(&self, step: u64) -> bool {
         step.is_multiple_of(self.weight_steps) && !self.plan.plastic.is_empty()
     }
+}
 
-    /// Hands this step's records to the sink and applies the runaway guard. `weight_stats`, when
-    /// given, holds the (mean, std) of every plastic projection (in plan order) computed by the
-    /// caller (who then updates `weight_max`); otherwise they are computed here when due.
-    #[allow(clippy::too_many_arguments)]
+impl Recorder {
+    /// Hands the records after step `step` to the sink and applies the runaway guard.
+    /// `weight_stats`, when given, holds the (mean, std) of every plastic projection (in plan
+    /// order) computed by the caller (who then updates `weight_max`); otherwise they are
+    /// computed here when due.
     pub(super) fn record(
         &mut self,
+        network: &Network,
         step: u64,
-        dt_ms: f64,
-        sqrt_n: f64,
-        chunks: &[Chunk],
+        chunks: &[ChunkState],
         spikes: &[u32],
-        layout: &Layout,
-        max_rate_hz: f64,
-        last_step: u64,
         weight_stats: Option<&[(f64, f64)]>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
+        let (dt_ms, sqrt_n, layout) = (network.dt_ms, network.sqrt_n, &network.layout);
+        let schedule = &network.schedule;
         let t = step as f64 * dt_ms;
         let i = step;
         let rec = self;
-        if rec.plan.spikes && !spikes.is_empty() {
+        if schedule.plan.spikes && !spikes.is_empty() {
             sink.spikes(t, spikes)?;
         }
-        if i.is_multiple_of(rec.rate_bin_steps) {
-            let bin_s = rec.rate_bin_steps as f64 * dt_ms * 1e-3;
+        if i.is_multiple_of(schedule.rate_bin_steps) {
+            let bin_s = schedule.rate_bin_steps as f64 * dt_ms * 1e-3;
             let rates: Vec<f64> = rec
                 .rate_counts
                 .iter()
@@ -193,17 +207,17 @@ impl Recorder {
             sink.population_rates(t, &rates)?;
             rec.rate_counts.fill(0);
         }
-        if !rec.neuron_refs.is_empty() {
-            let n = rec.neuron_refs.len();
-            for (k, &(c, l)) in rec.neuron_refs.iter().enumerate() {
+        if !schedule.neuron_refs.is_empty() {
+            let n = schedule.neuron_refs.len();
+            for (k, &(c, l)) in schedule.neuron_refs.iter().enumerate() {
                 let chunk = &chunks[c];
                 rec.v_sum[k] += chunk.voltage(l);
                 for s in 0..chunk.n_currents() {
                     rec.current_sum[s * n + k] += chunk.current(s, l);
                 }
             }
-            if i.is_multiple_of(rec.neuron_steps) {
-                let inv = 1.0 / rec.neuron_steps as f64;
+            if i.is_multiple_of(schedule.neuron_steps) {
+                let inv = 1.0 / schedule.neuron_steps as f64;
                 let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
                 let cur: Vec<f64> = rec.current_sum.iter().map(|x| x * inv).collect();
                 sink.neurons(t, &v, &cur)?;
@@ -211,12 +225,12 @@ impl Recorder {
                 rec.current_sum.fill(0.0);
             }
         }
-        if i.is_multiple_of(rec.weight_steps) {
-            for k in 0..rec.plan.plastic.len() {
-                let pi = rec.plan.plastic[k].projection;
-                let samples: Vec<f64> = rec.weight_samples[k]
+        if i.is_multiple_of(schedule.weight_steps) {
+            for k in 0..schedule.plan.plastic.len() {
+                let pi = schedule.plan.plastic[k].projection;
+                let samples: Vec<f64> = schedule.weight_samples[k]
                     .iter()
-                    .map(|r| chunks[r.chunk].parts[pi].weights[r.pos] * sqrt_n)
+                    .map(|r| chunks[r.chunk].weights[pi][r.pos] * sqrt_n)
                     .collect();
                 let (mean, std) = match weight_stats {
                     Some(stats) => stats[k],
@@ -229,18 +243,34 @@ impl Recorder {
                 sink.weights(k, t, &samples, mean, std)?;
             }
         }
-        rec.guard(step, dt_ms, layout, max_rate_hz, step == last_step)
+        let last = step == network.n_steps;
+        rec.guard(
+            step,
+            dt_ms,
+            schedule.guard_steps,
+            layout,
+            network.spec.guard.max_rate_hz,
+            last,
+        )
     }
 
     /// The runaway guard after step `step` (see the module docs); `last`: the run ends here.
-    fn guard(&mut self, step: u64, dt_ms: f64, layout: &Layout, max_rate_hz: f64, last: bool) -> Result<(), SimError> {
+    fn guard(
+        &mut self,
+        step: u64,
+        dt_ms: f64,
+        guard_steps: u64,
+        layout: &Layout,
+        max_rate_hz: f64,
+        last: bool,
+    ) -> Result<(), SimError> {
         self.guard_elapsed += 1;
-        let full = self.guard_elapsed >= self.guard_steps;
-        let window_s = self.guard_steps as f64 * dt_ms * 1e-3;
+        let full = self.guard_elapsed >= guard_steps;
+        let window_s = guard_steps as f64 * dt_ms * 1e-3;
         // Rounded to the nanosecond: 56 steps of 0.1 ms are 5.6 ms, not 5.6000000000000005.
         let ms = |steps: u64| (steps as f64 * dt_ms * 1e6).round() / 1e6;
         let elapsed_ms = ms(self.guard_elapsed);
-        let tail = last && (2 * self.guard_elapsed >= self.guard_steps || self.guard_elapsed == step);
+        let tail = last && (2 * self.guard_elapsed >= guard_steps || self.guard_elapsed == step);
         for (p, &c) in self.guard_counts.iter().enumerate() {
             let pop = &layout.populations[p];
             let over_budget = c as f64 > max_rate_hz * pop.len as f64 * window_s;

@@ -4,6 +4,9 @@
 //! how the neurons are split into chunks: a checkpoint resumes with any thread count.
 
 use super::Simulation;
+use super::chunk::ChunkState;
+use super::state::built_trace_taus;
+use super::traces::TraceSet;
 use crate::checkpoint::{Checkpoint, CheckpointError, Section, config_difference, config_key};
 use crate::spec::{NetworkSpec, Precision};
 
@@ -14,56 +17,58 @@ impl Simulation {
     /// The complete dynamic state at the end of the last step: continuing from it
     /// ([`Simulation::restore`]) gives bit for bit what continuing this simulation gives.
     pub fn checkpoint(&self) -> Checkpoint {
-        let mut cp = Checkpoint::new(config_key(&self.spec), self.step, self.time_ms());
-        let per_neuron = |value: &dyn Fn(&super::Chunk, usize) -> f64| -> Section {
-            let values = self
+        let (network, state) = (&self.network, &self.state);
+        let serial = &state.serial;
+        let mut cp = Checkpoint::new(config_key(&network.spec), serial.step, self.time_ms());
+        let per_neuron = |value: &dyn Fn(&ChunkState, usize) -> f64| -> Section {
+            let values = network
                 .chunks
                 .iter()
-                .flat_map(|c| (0..c.hi - c.lo).map(move |l| value(c, l)));
-            match self.spec.precision {
+                .zip(&state.chunks)
+                .flat_map(|(w, c)| (0..w.len()).map(move |l| value(c, l)));
+            match network.spec.precision {
                 // f32 state widened to f64 and back is exact.
                 Precision::F32 => Section::F32(values.map(|x| x as f32).collect()),
                 Precision::F64 => Section::F64(values.collect()),
             }
         };
         cp.put("neurons/voltage_mv", per_neuron(&|c, l| c.voltage(l)));
-        for s in 0..self.layout.sources().len() {
+        for s in 0..network.layout.sources().len() {
             cp.put(format!("neurons/current/{s}"), per_neuron(&|c, l| c.current(s, l)));
         }
-        for (pi, proj) in self.projections.iter().enumerate() {
-            if proj.rule.is_some() {
+        for (pi, proj) in network.projections.iter().enumerate() {
+            if proj.plastic {
                 // Scaled weights J as stored, in post-major order.
-                let weights = self
+                let weights = network
                     .chunks
                     .iter()
-                    .flat_map(|c| {
-                        let part = &c.parts[pi];
-                        part.bwd_pos.iter().map(|&p| part.weights[p as usize])
+                    .zip(&state.chunks)
+                    .flat_map(|(w, c)| {
+                        let weights = &c.weights[pi];
+                        w.parts[pi].bwd_pos.iter().map(|&p| weights[p as usize])
                     })
                     .collect();
                 cp.put(format!("weights/{pi}"), Section::F64(weights));
             }
         }
-        if self.current != self.spec {
-            cp.attach(CURRENT_CONFIG, self.current.to_resolved_toml().into());
+        if serial.current != network.spec {
+            cp.attach(CURRENT_CONFIG, serial.current.to_resolved_toml().into());
         }
-        cp.put("traces/tau_ms", Section::F64(self.trace_taus.clone()));
-        for (k, t) in self.traces.iter().enumerate() {
+        cp.put("traces/tau_ms", Section::F64(serial.trace_taus.clone()));
+        for (k, t) in serial.traces.iter().enumerate() {
             let (scaled, scale) = t.state();
             cp.put(format!("traces/{k}/scaled"), Section::F64(scaled.to_vec()));
             cp.put(format!("traces/{k}/scale"), Section::F64(vec![scale]));
         }
-        for (x, input) in self.inputs.iter().enumerate() {
+        let inputs = &state.inputs;
+        for (x, input) in inputs.generators.iter().enumerate() {
             input.save(&mut cp, x);
-            cp.put(format!("inputs/{x}/ready"), Section::U32(self.input_spikes[x].clone()));
+            cp.put(format!("inputs/{x}/ready"), Section::U32(inputs.spikes[x].clone()));
         }
-        cp.put("inputs/stimulus", Section::F64(self.stimulus.clone()));
-        cp.put(
-            "inputs/ready_for",
-            Section::U64(self.inputs_ready_for.into_iter().collect()),
-        );
-        cp.put("spike_counts", Section::U64(self.spike_counts.clone()));
-        let r = &self.recorder;
+        cp.put("inputs/stimulus", Section::F64(inputs.stimulus.clone()));
+        cp.put("inputs/ready_for", Section::U64(inputs.ready_for.into_iter().collect()));
+        cp.put("spike_counts", Section::U64(serial.spike_counts.clone()));
+        let r = &serial.recorder;
         cp.put("recorder/rate_counts", Section::U64(r.rate_counts.clone()));
         cp.put("recorder/guard_counts", Section::U64(r.guard_counts.clone()));
         cp.put("recorder/guard_elapsed", Section::U64(vec![r.guard_elapsed]));
@@ -86,7 +91,8 @@ impl Simulation {
     /// are put back in force. The next `run_for` starts its sink again (`RecordSink::start`)
     /// and records from the checkpoint's step on.
     pub fn restore(&mut self, cp: &Checkpoint) -> Result<(), CheckpointError> {
-        let key = config_key(&self.spec);
+        let spec = &self.network.spec;
+        let key = config_key(spec);
         if cp.config() != key {
             return Err(CheckpointError::Config(config_difference(cp.config(), &key)));
         }
@@ -97,10 +103,10 @@ impl Simulation {
                     .map_err(|e| CheckpointError::Config(format!("its changed parameters are invalid: {e}")))?;
                 // Apart from the parameters that may change, the built network.
                 let mut back = current.clone();
-                for (p, built) in back.projections.iter_mut().zip(&self.spec.projections) {
+                for (p, built) in back.projections.iter_mut().zip(&spec.projections) {
                     p.plasticity = built.plasticity.clone();
                 }
-                for (x, built) in back.inputs.iter_mut().zip(&self.spec.inputs) {
+                for (x, built) in back.inputs.iter_mut().zip(&spec.inputs) {
                     (x.rate_hz, x.correlation) = (built.rate_hz, built.correlation);
                 }
                 if config_key(&back) != key {
@@ -110,33 +116,34 @@ impl Simulation {
                 }
                 current
             }
-            None => self.spec.clone(),
+            None => spec.clone(),
         };
         // Trace sets in order of creation (a rule switched on later may have added one).
         let trace_taus = match cp.section("traces/tau_ms") {
             Ok(_) => cp.f64s("traces/tau_ms", None)?.to_vec(),
-            Err(_) => super::built_trace_taus(&self.spec),
+            Err(_) => built_trace_taus(spec),
         };
-        let n = self.layout.n;
+        let (network, state) = (&self.network, &self.state);
+        let n = network.layout.n;
         // Everything is read and checked before anything is changed.
         let per_neuron = |name: &str| -> Result<Vec<f64>, CheckpointError> {
-            match (cp.section(name)?, self.spec.precision) {
+            match (cp.section(name)?, spec.precision) {
                 (Section::F64(v), Precision::F64) if v.len() == n => Ok(v.clone()),
                 (Section::F32(v), Precision::F32) if v.len() == n => Ok(v.iter().map(|&x| x as f64).collect()),
                 _ => Err(CheckpointError::Config(format!(
                     "section `{name}` is not {n} {} values",
-                    self.spec.precision.name()
+                    spec.precision.name()
                 ))),
             }
         };
         let voltages = per_neuron("neurons/voltage_mv")?;
-        let currents = (0..self.layout.sources().len())
+        let currents = (0..network.layout.sources().len())
             .map(|s| per_neuron(&format!("neurons/current/{s}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut weights = vec![None; self.projections.len()];
-        for (pi, proj) in self.projections.iter().enumerate() {
-            if proj.rule.is_some() {
-                let total = self.chunks.iter().map(|c| c.parts[pi].bwd_pos.len()).sum();
+        let mut weights = vec![None; network.projections.len()];
+        for (pi, proj) in network.projections.iter().enumerate() {
+            if proj.plastic {
+                let total = network.chunks.iter().map(|c| c.parts[pi].bwd_pos.len()).sum();
                 weights[pi] = Some(cp.f64s(&format!("weights/{pi}"), Some(total))?);
             }
         }
@@ -148,13 +155,13 @@ impl Simulation {
             ));
         }
         let mut ready = vec![];
-        for x in 0..self.inputs.len() {
+        for x in 0..state.inputs.generators.len() {
             ready.push(cp.u32s(&format!("inputs/{x}/ready"), None)?.to_vec());
         }
-        let stimulus = cp.f64s("inputs/stimulus", Some(self.stimulus.len()))?;
+        let stimulus = cp.f64s("inputs/stimulus", Some(state.inputs.stimulus.len()))?;
         let ready_for = cp.u64s("inputs/ready_for", None)?.first().copied();
-        let spike_counts = cp.u64s("spike_counts", Some(self.spike_counts.len()))?;
-        let r = &self.recorder;
+        let spike_counts = cp.u64s("spike_counts", Some(state.serial.spike_counts.len()))?;
+        let r = &state.serial.recorder;
         let rate_counts = cp.u64s("recorder/rate_counts", Some(r.rate_counts.len()))?;
         let guard_counts = cp.u64s("recorder/guard_counts", Some(r.guard_counts.len()))?;
         let guard_elapsed = cp.u64s("recorder/guard_elapsed", Some(1))?[0];
@@ -162,16 +169,17 @@ impl Simulation {
         let current_sum = cp.f64s("recorder/current_sum", Some(r.current_sum.len()))?;
         let weight_max = cp.f64s("recorder/weight_max", Some(r.weight_max.len()))?;
         let weight_max_known = cp.u32s("recorder/weight_max_known", Some(r.weight_max.len()))?;
-        let mut inputs = self.inputs.clone();
-        for (x, input) in inputs.iter_mut().enumerate() {
+        let mut generators = state.inputs.generators.clone();
+        for (x, input) in generators.iter_mut().enumerate() {
             input.restore(cp, x)?;
         }
 
-        for c in &mut self.chunks {
-            for l in 0..c.hi - c.lo {
-                c.set_voltage(l, voltages[c.lo + l]);
+        let (network, state) = (&self.network, &mut self.state);
+        for (w, c) in network.chunks.iter().zip(&mut state.chunks) {
+            for l in 0..w.len() {
+                c.set_voltage(l, voltages[w.lo + l]);
                 for (s, current) in currents.iter().enumerate() {
-                    c.set_current(s, l, current[c.lo + l]);
+                    c.set_current(s, l, current[w.lo + l]);
                 }
             }
             c.spikes.clear();
@@ -180,32 +188,33 @@ impl Simulation {
         for (pi, w) in weights.iter().enumerate() {
             let Some(w) = w else { continue };
             let mut at = 0;
-            for c in &mut self.chunks {
-                let part = &mut c.parts[pi];
+            for (wiring, c) in network.chunks.iter().zip(&mut state.chunks) {
+                let (part, weights) = (&wiring.parts[pi], &mut c.weights[pi]);
                 for (slot, &pos) in part.bwd_pos.iter().enumerate() {
-                    part.weights[pos as usize] = w[at + slot];
+                    weights[pos as usize] = w[at + slot];
                 }
                 at += part.bwd_pos.len();
             }
         }
-        self.traces = trace_taus
+        let serial = &mut state.serial;
+        serial.traces = trace_taus
             .iter()
             .zip(traces)
             .map(|(tau, (scaled, scale))| {
-                let mut t = super::TraceSet::new(n, 1.0 - self.dt_ms / tau);
+                let mut t = TraceSet::new(n, 1.0 - network.dt_ms / tau);
                 t.set_state(scaled, scale);
                 t
             })
             .collect();
-        self.trace_taus = trace_taus;
-        self.inputs = inputs;
-        self.set_current(current);
-        self.input_spikes = ready;
-        self.stimulus.copy_from_slice(stimulus);
-        self.inputs_ready_for = ready_for;
-        self.spike_counts.copy_from_slice(spike_counts);
-        self.spikes.clear();
-        let r = &mut self.recorder;
+        serial.trace_taus = trace_taus;
+        serial.spike_counts.copy_from_slice(spike_counts);
+        serial.spikes.clear();
+        let inputs = &mut state.inputs;
+        inputs.generators = generators;
+        inputs.spikes = ready;
+        inputs.stimulus.copy_from_slice(stimulus);
+        inputs.ready_for = ready_for;
+        let r = &mut state.serial.recorder;
         r.rate_counts.copy_from_slice(rate_counts);
         r.guard_counts.copy_from_slice(guard_counts);
         r.guard_elapsed = guard_elapsed;
@@ -217,7 +226,9 @@ impl Simulation {
             .map(|(&m, &known)| (known != 0).then_some(m))
             .collect();
         r.started = false;
-        self.step = cp.step();
+        state.serial.step = cp.step();
+        // After the generators: it sets their rates and correlations.
+        self.set_current(current);
         Ok(())
     }
 }

@@ -14,321 +14,196 @@
 //! |       | on record steps their weights' largest |w| and sums | then prepares the next    |
 //! |       | at the scale of the previous record's largest |w|   | step's inputs             |
 //! | P3    | (if that scale was wrong) the sums at the right one | same                      |
+//! |       | (after a barrier of its own)                         |                           |
 //! | S2    | gather, traces, count, record, guard                | parked at barrier A       |
 //!
-//! In P1–P3 every thread writes only the chunks of its run and their slots (and, in P2, the
-//! last thread the inputs, which nobody else reads in P2), and reads only what nobody writes
-//! until the following barrier: a chunk's state and spikes are written in P1 by one thread and
-//! read in P2 by possibly another, after barrier B; each thread gathers the step's spikes from
-//! the slots itself instead of waiting for a serial gather; the maxima are written in P2 and
-//! read in P3. The weight statistics are the two passes of [`crate::order_free_sum`], so they
-//! have the same bits as the serial path's. In S0 and S2 only thread 0 runs. The barriers
-//! (acquire/release) order every write before the next phase's reads. This is what makes the
-//! raw pointers below sound. Spinning replaces rayon's sleep/wake round trips, which cost more
-//! than the work of a small step; a thread that has waited a while sleeps (see [`SpinBarrier`]),
-//! so that more threads than free cores slow a run down instead of stalling it.
+//! What each thread may touch in each phase is handed out by `handoff` (its table); this module
+//! is safe code over those views. Each thread gathers the step's spikes from the slots itself
+//! instead of waiting for a serial gather; the weight statistics are the two passes of
+//! [`crate::order_free_sum`], so they have the same bits as the serial path's. (A second pass,
+//! P3, gets a barrier of its own before it, so that every phase starts at a barrier.) Spinning
+//! barriers replace rayon's sleep/wake round trips, which cost more than the work of a small
+//! step; a thread that has waited a while sleeps (see `barrier`), so that more threads than free
+//! cores slow a run down instead of stalling it.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::chunk::{Chunk, StepContext, mean_and_std};
+use super::chunk::{StepContext, mean_and_std};
+use super::handoff::{AdvanceView, DeliverView, Kind, Seat, SecondPassView, Slots, SlotsView, Stage};
 use super::profile::{Activity, ThreadClock, lap_thread};
-use super::{SimError, Simulation, StimulusInputs, prepare_inputs};
+use super::{SimError, Simulation};
 use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
 
-/// A reusable barrier that spins, then yields, then sleeps. With a free core per thread the
-/// others arrive within microseconds and a wait never gets past spinning; when threads outnumber
-/// the free cores (more `--threads` than cores, or other programs running) a waiting thread
-/// would take a core from the ones that still have work, so after a short while it sleeps on a
-/// condition variable until the last party arrives and wakes it. If a party panics, the others
-/// panic at their next wait instead of waiting forever.
-pub(super) struct SpinBarrier {
-    parties: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
-    poisoned: AtomicBool,
-    /// Threads asleep (or about to sleep) on `wake`.
-    sleepers: AtomicUsize,
-    lock: Mutex<()>,
-    wake: Condvar,
+/// Phase P1: steps 1–3 for the run, each chunk's spikes copied into its slot. Returns whether
+/// this step's records include weight statistics, and the step's number.
+fn advance(v: AdvanceView) -> (bool, u64) {
+    let ctx = StepContext {
+        network: v.network,
+        rules: &v.serial.rules,
+        stimulus: &v.inputs.stimulus,
+        input_spikes: &v.inputs.spikes,
+    };
+    for (k, (chunk, slot)) in v.chunks.iter_mut().zip(v.spike_slots.iter_mut()).enumerate() {
+        chunk.advance(&v.network.chunks[v.first + k], &ctx);
+        slot.clear();
+        slot.extend_from_slice(&chunk.spikes);
+    }
+    let step = v.serial.step;
+    (v.network.schedule.weight_stats_due(step + 1), step)
 }
 
-/// Busy-wait iterations before a waiting thread starts yielding (a few microseconds).
-const SPINS: u32 = 1_000;
-/// Yields before a waiting thread goes to sleep (each gives the core away if anyone needs it).
-const YIELDS: u32 = 50;
-
-/// Marks the barrier poisoned when the thread holding it unwinds.
-struct PoisonOnPanic<'a>(&'a SpinBarrier);
-
-impl Drop for PoisonOnPanic<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.poisoned.store(true, Ordering::SeqCst);
-            // Wake sleepers so that they see the poison.
-            let _guard = self.0.lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.0.wake.notify_all();
-        }
+/// Phase P2: gathers every slot into `spikes` (chunks in order, so ids ascend), then steps 4–5
+/// and 8 for the run, and if `due` the first pass of the weight statistics. With the inputs in
+/// the view, then prepares the next step's (the calling thread would otherwise do it serially).
+fn deliver(v: DeliverView, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f64>]) {
+    spikes.clear();
+    for slot in v.spike_slots {
+        spikes.extend_from_slice(slot);
     }
-}
-
-impl SpinBarrier {
-    pub(super) fn new(parties: usize) -> Self {
-        Self {
-            parties,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            poisoned: AtomicBool::new(false),
-            sleepers: AtomicUsize::new(0),
-            lock: Mutex::new(()),
-            wake: Condvar::new(),
-        }
-    }
-
-    /// Returns once all parties have called `wait` for this generation.
-    pub(super) fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
-            self.arrived.store(0, Ordering::Relaxed);
-            // SeqCst with the sleepers' SeqCst increment and re-check below: either this load
-            // sees a sleeper (and wakes it under the lock), or the sleeper sees the new generation.
-            self.generation.fetch_add(1, Ordering::SeqCst);
-            if self.sleepers.load(Ordering::SeqCst) > 0 {
-                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                self.wake.notify_all();
-            }
-            return;
-        }
-        let released = || self.generation.load(Ordering::Acquire) != generation;
-        let check_poison = || {
-            if self.poisoned.load(Ordering::Acquire) {
-                panic!("another simulation thread panicked");
-            }
-        };
-        for _ in 0..SPINS {
-            if released() {
-                return;
-            }
-            check_poison();
-            std::hint::spin_loop();
-        }
-        for _ in 0..YIELDS {
-            if released() {
-                return;
-            }
-            check_poison();
-            std::thread::yield_now();
-        }
-        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.sleepers.fetch_add(1, Ordering::SeqCst);
-        while self.generation.load(Ordering::SeqCst) == generation && !self.poisoned.load(Ordering::SeqCst) {
-            guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
-        }
-        self.sleepers.fetch_sub(1, Ordering::SeqCst);
-        drop(guard);
-        check_poison();
-    }
-}
-
-/// A raw pointer that may cross threads (see the module docs for why that is sound here).
-pub(super) struct SharedPtr<T>(pub(super) *mut T);
-impl<T> Clone for SharedPtr<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for SharedPtr<T> {}
-// SAFETY: access through the pointer follows the phase discipline of the module docs.
-unsafe impl<T> Send for SharedPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SharedPtr<T> {}
-
-/// What the threads of a team share: raw pointers to the simulation, its chunks and one set of
-/// slots per chunk (see the module docs for the discipline that makes them sound).
-#[derive(Clone, Copy)]
-struct Team {
-    sim: SharedPtr<Simulation>,
-    chunks: SharedPtr<Chunk>,
-    n_chunks: usize,
-    /// This step's spikes of each chunk (P1 → P2).
-    spike_slots: SharedPtr<Vec<u32>>,
-    /// Per chunk, the largest |weight| of each recorded plastic projection (P2 → P3).
-    max_slots: SharedPtr<Vec<f64>>,
-    /// Per chunk, the fixed-point (Σw, Σw²) of each recorded plastic projection (P3 → S2).
-    sum_slots: SharedPtr<Vec<(i128, i128)>>,
-}
-
-impl Team {
-    /// Phase P1 for thread `t`: steps 1–3 for its run of chunks, and each chunk's spikes copied
-    /// into the chunk's slot. Returns whether this step's records include weight statistics,
-    /// and the step's number.
-    ///
-    /// # Safety
-    /// Between barriers A and B only, called by thread `t` alone.
-    unsafe fn advance(self, t: usize) -> (bool, u64) {
-        // SAFETY: the caller guarantees the phase; the chunks of the thread's P1 run and their
-        // slots are touched by this thread only, and the shared view reads fields that no
-        // thread writes during the phase.
-        unsafe {
-            let s = &*self.sim.0;
-            for k in s.partition.advance[t].clone() {
-                let chunk = &mut *self.chunks.0.add(k);
-                chunk.advance(&step_context!(s));
-                let slot = &mut *self.spike_slots.0.add(k);
-                slot.clear();
-                slot.extend_from_slice(&chunk.spikes);
-            }
-            (s.recorder.weight_stats_due(s.step + 1), s.step)
-        }
-    }
-
-    /// Phase P2 for thread `t`: gathers every slot into `spikes` (chunks in order, so ids
-    /// ascend), then steps 4–5 and 8 for its run of chunks, and if `due` the first pass of the
-    /// weight statistics. With `prepare`, the thread then also prepares the next step's inputs
-    /// (the calling thread would otherwise do it serially in S0).
-    ///
-    /// # Safety
-    /// Between barriers B and C only, called by thread `t` alone, and `prepare` set on one
-    /// thread at most.
-    unsafe fn deliver(self, t: usize, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f64>], prepare: bool) {
-        // SAFETY: as in `advance`, for the thread's P2 run; no thread writes a spike slot during
-        // P2. The simulation is reached field by field: the inputs (written by the preparing
-        // thread) are not read by any other thread in P2, so the delivery context leaves them
-        // out.
-        unsafe {
-            spikes.clear();
-            for k in 0..self.n_chunks {
-                spikes.extend_from_slice(&*self.spike_slots.0.add(k));
-            }
-            let sim = self.sim.0;
-            let ctx = step_context!(delivery: (*sim));
-            for k in (&(*sim).partition.deliver)[t].clone() {
-                let chunk = &mut *self.chunks.0.add(k);
-                chunk.deliver(&ctx, spikes, &(*sim).traces, &mut |_| {});
-                chunk.finish(&ctx);
-                if due {
-                    // The first pass: the largest |weight|, and the sums too at the scale the
-                    // previous record's maximum gives (right unless a weight crossed a power
-                    // of two since then).
-                    let (maxima, sums) = (&mut *self.max_slots.0.add(k), &mut *self.sum_slots.0.add(k));
-                    maxima.clear();
-                    sums.clear();
-                    for (p, guess) in (*sim).recorder.plan.plastic.iter().zip(guesses) {
-                        let weights = &chunk.parts[p.projection].weights;
-                        let (sum, sum_sq, max) = match guess.and_then(FixedPointScale::for_max) {
-                            Some(scale) => scale.partial_sums_and_max(weights),
-                            None => (0, 0, max_abs(weights)),
-                        };
-                        maxima.push(max);
-                        sums.push((sum, sum_sq));
-                    }
-                }
-            }
-            if prepare {
-                let next = (*sim).step + 1;
-                let stimulus = StimulusInputs {
-                    stimuli: &(*sim).stimuli,
-                    stimulus: &mut (*sim).stimulus,
+    let ctx = StepContext {
+        network: v.network,
+        rules: &v.serial.rules,
+        stimulus: &[],
+        input_spikes: &[],
+    };
+    let plastic = &v.network.schedule.plan.plastic;
+    for (k, chunk) in v.chunks.iter_mut().enumerate() {
+        let wiring = &v.network.chunks[v.first + k];
+        chunk.deliver(wiring, &ctx, spikes, &v.serial.traces, &mut |_| {});
+        chunk.finish(wiring, &ctx);
+        if due {
+            // The first pass: the largest |weight|, and the sums too at the scale the previous
+            // record's maximum gives (right unless a weight crossed a power of two since then).
+            let (maxima, sums) = (&mut v.max_slots[k], &mut v.sum_slots[k]);
+            maxima.clear();
+            sums.clear();
+            for (p, guess) in plastic.iter().zip(guesses) {
+                let weights = &chunk.weights[p.projection];
+                let (sum, sum_sq, max) = match guess.and_then(FixedPointScale::for_max) {
+                    Some(scale) => scale.partial_sums_and_max(weights),
+                    None => (0, 0, max_abs(weights)),
                 };
-                prepare_inputs(
-                    next,
-                    (*sim).dt_ms,
-                    &mut (*sim).inputs,
-                    &mut (*sim).input_spikes,
-                    stimulus,
-                );
-                (*sim).inputs_ready_for = Some(next);
+                maxima.push(max);
+                sums.push((sum, sum_sq));
             }
         }
     }
+    if let Some(inputs) = v.inputs {
+        inputs.prepare(v.serial.step + 1, v.network);
+    }
+}
 
-    /// The largest |weight| of each recorded plastic projection, from every chunk's maximum.
-    ///
-    /// # Safety
-    /// After P2 and before the next step's P2 (no thread writes a max slot then).
-    unsafe fn maxima(self) -> Vec<f64> {
-        // SAFETY: the caller guarantees that the max slots are not being written.
-        unsafe {
-            let slots = std::slice::from_raw_parts(self.max_slots.0, self.n_chunks);
-            let mut max = slots[0].clone();
-            for slot in &slots[1..] {
-                for (m, &x) in max.iter_mut().zip(slot) {
-                    *m = m.max(x);
-                }
-            }
-            max
+/// The largest |weight| of each recorded plastic projection, from every chunk's maximum.
+fn maxima(max_slots: &[Vec<f64>]) -> Vec<f64> {
+    let mut max = max_slots[0].clone();
+    for slot in &max_slots[1..] {
+        for (m, &x) in max.iter_mut().zip(slot) {
+            *m = m.max(x);
         }
     }
+    max
+}
 
-    /// Per recorded plastic projection, the scale of a second pass over the weights if the
-    /// first pass's guess was wrong (the same answer on every thread). Updates `guesses` (each
-    /// thread keeps its own copy) to this record's maxima.
-    ///
-    /// # Safety
-    /// After P2 and before the next step's P2.
-    unsafe fn second_pass(self, guesses: &mut [Option<f64>]) -> Vec<Option<FixedPointScale>> {
-        // SAFETY: as in `maxima`.
-        unsafe {
-            self.maxima()
-                .into_iter()
-                .zip(guesses.iter_mut())
-                .map(|(max, guess)| {
-                    let guessed = guess.and_then(FixedPointScale::for_max);
-                    *guess = Some(max);
-                    FixedPointScale::for_max(max).filter(|_| !guessed.is_some_and(|g| g.fits(max)))
-                })
-                .collect()
-        }
-    }
+/// Per recorded plastic projection, the scale of a second pass over the weights if the first
+/// pass's guess was wrong (the same answer on every thread). Updates `guesses` (each thread keeps
+/// its own copy) to this record's maxima.
+fn second_pass_scales(slots: SlotsView, guesses: &mut [Option<f64>]) -> Vec<Option<FixedPointScale>> {
+    maxima(slots.max_slots)
+        .into_iter()
+        .zip(guesses.iter_mut())
+        .map(|(max, guess)| {
+            let guessed = guess.and_then(FixedPointScale::for_max);
+            *guess = Some(max);
+            FixedPointScale::for_max(max).filter(|_| !guessed.is_some_and(|g| g.fits(max)))
+        })
+        .collect()
+}
 
-    /// Phase P3 for thread `t`: the second pass of the weight statistics over its P2 run, for
-    /// the projections in `pending`.
-    ///
-    /// # Safety
-    /// Between barriers C and D only, called by thread `t` alone.
-    unsafe fn sum_weights(self, t: usize, pending: &[Option<FixedPointScale>]) {
-        // SAFETY: the caller guarantees the phase; weights are not written in it.
-        unsafe {
-            let s = &*self.sim.0;
-            for k in s.partition.deliver[t].clone() {
-                let chunk = &*self.chunks.0.add(k);
-                let sums = &mut *self.sum_slots.0.add(k);
-                for ((p, scale), sum) in s.recorder.plan.plastic.iter().zip(pending).zip(sums.iter_mut()) {
-                    if let Some(scale) = scale {
-                        *sum = scale.partial_sums(&chunk.parts[p.projection].weights);
-                    }
-                }
+/// Phase P3: the second pass of the weight statistics over the run, for the projections in
+/// `pending`.
+fn sum_weights(v: SecondPassView, pending: &[Option<FixedPointScale>]) {
+    let plastic = &v.network.schedule.plan.plastic;
+    for (chunk, sums) in v.chunks.iter().zip(v.sum_slots.iter_mut()) {
+        for ((p, scale), sum) in plastic.iter().zip(pending).zip(sums.iter_mut()) {
+            if let Some(scale) = scale {
+                *sum = scale.partial_sums(&chunk.weights[p.projection]);
             }
         }
     }
+}
 
-    /// (mean, std) of every recorded plastic projection from the sum slots.
-    ///
-    /// # Safety
-    /// After P2 (and P3 if it ran), in S2.
-    unsafe fn weight_stats(self) -> Vec<(f64, f64)> {
-        // SAFETY: in S2 no other thread runs.
-        unsafe {
-            let s = &*self.sim.0;
-            let chunks = std::slice::from_raw_parts(self.chunks.0, self.n_chunks);
-            let sums = std::slice::from_raw_parts(self.sum_slots.0, self.n_chunks);
-            let maxima = self.maxima();
-            s.recorder
-                .plan
-                .plastic
+/// After P2: barrier C, and if the weight statistics are `due` and the first pass's scale was
+/// wrong for some projection, P3 and barrier D. Leaves the seat between steps.
+fn finish_step(seat: &mut Seat, due: bool, guesses: &mut [Option<f64>], clock: &mut Option<ThreadClock>) {
+    let mut turn = seat.wait(Kind::Between); // C
+    lap_thread(clock, Activity::Wait);
+    if !due {
+        return;
+    }
+    let pending = second_pass_scales(turn.slots(), guesses);
+    if pending.iter().any(Option::is_some) {
+        sum_weights(seat.wait(Kind::SecondPass).second_pass(), &pending);
+        lap_thread(clock, Activity::Deliver);
+        seat.wait(Kind::Between); // D
+        lap_thread(clock, Activity::Wait);
+    }
+}
+
+/// (mean, std) of every recorded plastic projection from the slots.
+fn weight_stats(
+    network: &super::network::Network,
+    chunks: &[super::chunk::ChunkState],
+    slots: SlotsView,
+) -> Vec<(f64, f64)> {
+    let max = maxima(slots.max_slots);
+    network
+        .schedule
+        .plan
+        .plastic
+        .iter()
+        .zip(&max)
+        .enumerate()
+        .map(|(j, (p, &max))| {
+            let n = chunks.iter().map(|c| c.weights[p.projection].len()).sum();
+            let (sum, sum_sq) = slots
+                .sum_slots
                 .iter()
-                .zip(&maxima)
-                .enumerate()
-                .map(|(j, (p, &max))| {
-                    let n = chunks.iter().map(|c| c.parts[p.projection].weights.len()).sum();
-                    let (sum, sum_sq) = sums.iter().fold((0, 0), |(a, b), slot| (a + slot[j].0, b + slot[j].1));
-                    let float_sums = FixedPointScale::for_max(max).map_or((0.0, 0.0), |sc| sc.to_float(sum, sum_sq));
-                    mean_and_std(n, float_sums, s.sqrt_n)
-                })
-                .collect()
+                .fold((0, 0), |(a, b), slot| (a + slot[j].0, b + slot[j].1));
+            let float_sums = FixedPointScale::for_max(max).map_or((0.0, 0.0), |sc| sc.to_float(sum, sum_sq));
+            mean_and_std(n, float_sums, network.sqrt_n)
+        })
+        .collect()
+}
+
+/// A worker thread (t > 0): phases P1–P3 until thread 0 says stop.
+fn work(
+    mut seat: Seat,
+    stop: &AtomicBool,
+    target: u64,
+    first_guesses: &[Option<f64>],
+    profiling: bool,
+) -> Option<super::ThreadProfile> {
+    let _poison = seat.poison_on_panic();
+    let (t, last) = (seat.index(), seat.threads() - 1);
+    let mut clock = profiling.then(ThreadClock::new);
+    let mut spikes = vec![];
+    let mut guesses = first_guesses.to_vec();
+    loop {
+        let mut turn = seat.wait(Kind::Advance); // A
+        lap_thread(&mut clock, Activity::Wait);
+        if stop.load(Ordering::Acquire) {
+            return clock.map(|c| c.profile);
         }
+        let (due, step) = advance(turn.advance()); // P1
+        lap_thread(&mut clock, Activity::Advance);
+        let mut turn = seat.wait(Kind::Deliver); // B
+        lap_thread(&mut clock, Activity::Wait);
+        // The last thread prepares the next step's inputs, if there is one.
+        deliver(turn.deliver(t == last && step + 1 < target), &mut spikes, due, &guesses);
+        lap_thread(&mut clock, Activity::Deliver);
+        finish_step(&mut seat, due, &mut guesses, &mut clock);
     }
 }
 
@@ -341,119 +216,59 @@ impl Simulation {
         deadline: Option<Instant>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
-        let parties = self.partition.threads();
-        let n_chunks = self.chunks.len();
-        let first = self.step;
-        let barrier = SpinBarrier::new(parties);
-        let stop = AtomicBool::new(false);
-        let mut spike_slots: Vec<Vec<u32>> = vec![vec![]; n_chunks];
-        let mut max_slots: Vec<Vec<f64>> = vec![vec![]; n_chunks];
-        let mut sum_slots: Vec<Vec<(i128, i128)>> = vec![vec![]; n_chunks];
-        let team = Team {
-            sim: SharedPtr(self as *mut Simulation),
-            chunks: SharedPtr(self.chunks.as_mut_ptr()),
-            n_chunks,
-            spike_slots: SharedPtr(spike_slots.as_mut_ptr()),
-            max_slots: SharedPtr(max_slots.as_mut_ptr()),
-            sum_slots: SharedPtr(sum_slots.as_mut_ptr()),
-        };
+        let first = self.state.serial.step;
         let profiling = self.thread_profiles.is_some();
-        let first_guesses = self.recorder.weight_max.clone();
+        let first_guesses = self.state.serial.recorder.weight_max.clone();
+        let mut slots = Slots::new(self.state.chunks.len());
+        let mut stage = Stage::new(&self.network, &mut self.state, &mut slots);
+        let stop = AtomicBool::new(false);
         let (result, profiles) = std::thread::scope(|scope| {
-            let workers: Vec<_> = (1..parties)
-                .map(|k| {
-                    let (barrier, stop, first_guesses) = (&barrier, &stop, &first_guesses);
-                    scope.spawn(move || {
-                        let _poison = PoisonOnPanic(barrier);
-                        let mut clock = profiling.then(ThreadClock::new);
-                        let mut spikes = vec![];
-                        let mut guesses = first_guesses.clone();
-                        loop {
-                            barrier.wait(); // A
-                            lap_thread(&mut clock, Activity::Wait);
-                            if stop.load(Ordering::Acquire) {
-                                return clock.map(|c| c.profile);
-                            }
-                            // SAFETY: phase P1, on this thread's own run of chunks.
-                            let (due, step) = unsafe { team.advance(k) };
-                            lap_thread(&mut clock, Activity::Advance);
-                            barrier.wait(); // B
-                            lap_thread(&mut clock, Activity::Wait);
-                            // The last thread prepares the next step's inputs, if there is one.
-                            let prepare = k == parties - 1 && step + 1 < target;
-                            // SAFETY: phase P2, on this thread's own run; one thread prepares.
-                            unsafe { team.deliver(k, &mut spikes, due, &guesses, prepare) };
-                            lap_thread(&mut clock, Activity::Deliver);
-                            barrier.wait(); // C
-                            lap_thread(&mut clock, Activity::Wait);
-                            // SAFETY: after P2; every thread reaches the same answer.
-                            let pending = if due {
-                                unsafe { team.second_pass(&mut guesses) }
-                            } else {
-                                vec![]
-                            };
-                            if pending.iter().any(Option::is_some) {
-                                // SAFETY: phase P3, on this thread's own run.
-                                unsafe { team.sum_weights(k, &pending) };
-                                lap_thread(&mut clock, Activity::Deliver);
-                                barrier.wait(); // D
-                                lap_thread(&mut clock, Activity::Wait);
-                            }
-                        }
-                    })
+            let mut seats = stage.seats().into_iter();
+            let mut seat = seats.next().expect("thread 0");
+            let workers: Vec<_> = seats
+                .map(|s| {
+                    let (stop, first_guesses) = (&stop, &first_guesses);
+                    scope.spawn(move || work(s, stop, target, first_guesses, profiling))
                 })
                 .collect();
-            let _poison = PoisonOnPanic(&barrier);
+            let _poison = seat.poison_on_panic();
             let mut clock = profiling.then(ThreadClock::new);
             let mut spikes = vec![];
             let mut guesses = first_guesses.clone();
             let mut result = Ok(());
             loop {
-                // SAFETY: S0 — the workers are parked at barrier A.
-                let s = unsafe { &mut *team.sim.0 };
-                if s.step >= target
-                    || s.stop_requested
-                    || (s.step > first && deadline.is_some_and(|d| Instant::now() >= d))
                 {
-                    break;
-                }
-                s.prelude();
-                lap_thread(&mut clock, Activity::Serial);
-                barrier.wait(); // A
-                lap_thread(&mut clock, Activity::Wait);
-                // SAFETY: phase P1, on this thread's own run of chunks.
-                let (due, _) = unsafe { team.advance(0) };
-                lap_thread(&mut clock, Activity::Advance);
-                barrier.wait(); // B
-                lap_thread(&mut clock, Activity::Wait);
-                // SAFETY: phase P2, on this thread's own run.
-                unsafe { team.deliver(0, &mut spikes, due, &guesses, false) };
-                lap_thread(&mut clock, Activity::Deliver);
-                barrier.wait(); // C
-                lap_thread(&mut clock, Activity::Wait);
-                let weight_stats = due.then(|| {
-                    // SAFETY: after P2: phase P3 on this thread's run if a second pass is
-                    // needed, then (after barrier D) S2.
-                    unsafe {
-                        let pending = team.second_pass(&mut guesses);
-                        if pending.iter().any(Option::is_some) {
-                            team.sum_weights(0, &pending);
-                            lap_thread(&mut clock, Activity::Deliver);
-                            barrier.wait(); // D
-                            lap_thread(&mut clock, Activity::Wait);
-                        }
-                        team.weight_stats()
+                    // S0: between steps, on this thread alone.
+                    let mut turn = seat.turn();
+                    let s = turn.serial();
+                    let step = s.serial.step;
+                    if step >= target
+                        || s.serial.stop_requested
+                        || (step > first && deadline.is_some_and(|d| Instant::now() >= d))
+                    {
+                        break;
                     }
-                });
-                // SAFETY: S2 — the workers are parked at barrier A.
-                let s = unsafe { &mut *team.sim.0 };
-                if weight_stats.is_some() {
-                    // For later slices and the single-threaded path.
-                    s.recorder.weight_max.clone_from(&guesses);
+                    s.inputs.prepare(step, s.network);
                 }
-                std::mem::swap(&mut s.spikes, &mut spikes);
-                s.epilogue();
-                let recorded = s.after_step(sink, weight_stats.as_deref());
+                lap_thread(&mut clock, Activity::Serial);
+                let (due, _) = advance(seat.wait(Kind::Advance).advance()); // A, P1
+                lap_thread(&mut clock, Activity::Advance);
+                let mut turn = seat.wait(Kind::Deliver); // B
+                lap_thread(&mut clock, Activity::Wait);
+                deliver(turn.deliver(false), &mut spikes, due, &guesses); // P2
+                lap_thread(&mut clock, Activity::Deliver);
+                finish_step(&mut seat, due, &mut guesses, &mut clock); // C (and P3, D)
+                // S2: between steps again.
+                let mut turn = seat.turn();
+                let s = turn.serial();
+                let stats = due.then(|| weight_stats(s.network, s.chunks, s.slots));
+                if due {
+                    // For later slices and the single-threaded path.
+                    s.serial.recorder.weight_max.clone_from(&guesses);
+                }
+                std::mem::swap(&mut s.serial.spikes, &mut spikes);
+                s.serial.epilogue(s.network);
+                let recorded = s.serial.after_step(s.network, s.chunks, sink, stats.as_deref());
                 lap_thread(&mut clock, Activity::Serial);
                 if let Err(e) = recorded {
                     result = Err(e);
@@ -461,7 +276,7 @@ impl Simulation {
                 }
             }
             stop.store(true, Ordering::Release);
-            barrier.wait(); // A: releases the workers, which see `stop` and return.
+            seat.wait(Kind::Advance); // A: releases the workers, which see `stop` and return.
             let mut profiles = vec![clock.map(|c| c.profile)];
             for worker in workers {
                 profiles.push(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
