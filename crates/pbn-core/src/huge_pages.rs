@@ -23,6 +23,30 @@ pub fn vec_filled<T: Clone>(len: usize, value: T) -> Vec<T> {
     v
 }
 
+/// `len` zeros of `T` (a type whose all-zero bytes are its zero/default, e.g. f32 or f64) and
+/// the index at which `len` usable elements start. With `huge`, that start is 2 MiB-aligned and
+/// advised for huge pages, so that a chunk's neuron state (scattered into by every spike) sits on
+/// one or a few TLB entries. The memory comes zeroed and untouched, so only what is used
+/// becomes resident.
+pub fn zeroed_aligned<T: Clone + Default>(len: usize, huge: bool) -> (Vec<T>, usize) {
+    const HUGE: usize = 2 << 20;
+    if !huge {
+        return (vec![T::default(); len], 0);
+    }
+    let v = vec![T::default(); len + HUGE / size_of::<T>()];
+    let start = v.as_ptr() as usize;
+    let base = (start.next_multiple_of(HUGE) - start) / size_of::<T>();
+    #[cfg(target_os = "linux")]
+    // SAFETY: the range lies inside the allocation `v` owns; MADV_HUGEPAGE changes only how the
+    // kernel backs it, never its contents. Failure (no THP) is harmless.
+    unsafe {
+        let first = start + base * size_of::<T>();
+        let last = (start + v.len() * size_of::<T>()) / HUGE * HUGE;
+        libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_HUGEPAGE);
+    }
+    (v, base)
+}
+
 /// Asks the kernel to back the whole 2 MiB pages inside `v`'s allocation with huge pages.
 fn advise<T>(v: &Vec<T>) {
     let bytes = v.capacity() * size_of::<T>();

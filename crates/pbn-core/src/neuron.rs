@@ -41,34 +41,31 @@ impl Eif {
     /// One forward-Euler step for neurons `range` of `v`: V += dt/C·(I + g_L(E_L − V) +
     /// g_L Δ_T exp((V − V_T)/Δ_T)), where the input I is `stimulus` plus the sum of the
     /// `currents` (one per source, summed in order). Each current is then decayed by one step,
-    /// I ← I·`decays[k]`, in the same pass over memory; `total` is scratch space as long as `v`.
-    /// All arithmetic is in the state's precision `F`.
-    pub fn step<F: StateFloat>(
+    /// I ← I·`decays[k]`, in the same pass over memory. All arithmetic is in the state's
+    /// precision `F`.
+    pub fn step<F: StateFloat, C: AsMut<[F]>>(
         &self,
         v: &mut [F],
-        currents: &mut [Vec<F>],
+        currents: &mut [C],
         range: Range<usize>,
         decays: &[f64],
         stimulus: f64,
-        total: &mut [F],
     ) {
-        simd_dispatch!(self.step_portable(v, currents, range, decays, stimulus, total))
+        simd_dispatch!(self.step_portable(v, currents, range, decays, stimulus))
     }
 
     /// The voltage loop for any CPU (see [`Eif::step`]). Branch-free so that it vectorises.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn step_portable<F: StateFloat>(
+    pub fn step_portable<F: StateFloat, C: AsMut<[F]>>(
         &self,
         v: &mut [F],
-        currents: &mut [Vec<F>],
+        currents: &mut [C],
         range: Range<usize>,
         decays: &[f64],
         stimulus: f64,
-        total: &mut [F],
     ) {
-        assert!(decays.len() == currents.len() && total.len() == v.len());
-        let (v, total) = (&mut v[range.clone()], &mut total[range.clone()]);
+        assert!(decays.len() == currents.len());
+        let v = &mut v[range.clone()];
         let d = |k: usize| F::from_f64(decays[k]);
         // Slices, not the Vecs: stores through them cannot alias their lengths and pointers.
         let r = || range.clone();
@@ -77,7 +74,7 @@ impl Eif {
         match currents {
             [] => self.update(v, stimulus, |_| F::default()),
             [a] => {
-                let (a, da) = (&mut a[r()], d(0));
+                let (a, da) = (&mut a.as_mut()[r()], d(0));
                 self.update(v, stimulus, |l| {
                     let i = a[l];
                     a[l] *= da;
@@ -85,7 +82,7 @@ impl Eif {
                 })
             }
             [a, b] => {
-                let (a, b) = (&mut a[r()], &mut b[r()]);
+                let (a, b) = (&mut a.as_mut()[r()], &mut b.as_mut()[r()]);
                 let (da, db) = (d(0), d(1));
                 self.update(v, stimulus, |l| {
                     let i = a[l] + b[l];
@@ -94,7 +91,7 @@ impl Eif {
                 })
             }
             [a, b, c] => {
-                let (a, b, c) = (&mut a[r()], &mut b[r()], &mut c[r()]);
+                let (a, b, c) = (&mut a.as_mut()[r()], &mut b.as_mut()[r()], &mut c.as_mut()[r()]);
                 let (da, db, dc) = (d(0), d(1), d(2));
                 self.update(v, stimulus, |l| {
                     let i = a[l] + b[l] + c[l];
@@ -103,7 +100,12 @@ impl Eif {
                 })
             }
             [a, b, c, e] => {
-                let (a, b, c, e) = (&mut a[r()], &mut b[r()], &mut c[r()], &mut e[r()]);
+                let (a, b, c, e) = (
+                    &mut a.as_mut()[r()],
+                    &mut b.as_mut()[r()],
+                    &mut c.as_mut()[r()],
+                    &mut e.as_mut()[r()],
+                );
                 let (da, db, dc, de) = (d(0), d(1), d(2), d(3));
                 self.update(v, stimulus, |l| {
                     let i = a[l] + b[l] + c[l] + e[l];
@@ -112,17 +114,24 @@ impl Eif {
                 })
             }
             currents => {
-                total.copy_from_slice(&currents[0][r()]);
-                for cur in &currents[1..] {
-                    for (t, c) in total.iter_mut().zip(&cur[r()]) {
-                        *t += *c;
+                // More sources: summed into a small scratch block by block (the same order).
+                const BLOCK: usize = 256;
+                let mut total = [F::default(); BLOCK];
+                for (b, v) in v.chunks_mut(BLOCK).enumerate() {
+                    let (lo, len) = (range.start + b * BLOCK, v.len());
+                    let total = &mut total[..len];
+                    total.copy_from_slice(&currents[0].as_mut()[lo..lo + len]);
+                    for cur in &mut currents[1..] {
+                        for (t, c) in total.iter_mut().zip(&cur.as_mut()[lo..lo + len]) {
+                            *t += *c;
+                        }
                     }
+                    for (k, cur) in currents.iter_mut().enumerate() {
+                        let dk = d(k);
+                        cur.as_mut()[lo..lo + len].iter_mut().for_each(|c| *c *= dk);
+                    }
+                    self.update(v, stimulus, |l| total[l]);
                 }
-                for (k, cur) in currents.iter_mut().enumerate() {
-                    let dk = d(k);
-                    cur[r()].iter_mut().for_each(|c| *c *= dk);
-                }
-                self.update(v, stimulus, |l| total[l]);
             }
         }
     }
@@ -195,12 +204,11 @@ mod tests {
         wide: bool,
     ) -> (Vec<f64>, Vec<Vec<f64>>) {
         let (mut v, mut cur) = (v.to_vec(), currents.to_vec());
-        let mut scratch = vec![0.0; v.len()];
         let all = 0..v.len();
         if wide {
-            eif.step(&mut v, &mut cur, all, decays, stim, &mut scratch);
+            eif.step(&mut v, &mut cur, all, decays, stim);
         } else {
-            eif.step_portable(&mut v, &mut cur, all, decays, stim, &mut scratch);
+            eif.step_portable(&mut v, &mut cur, all, decays, stim);
         }
         (v, cur)
     }
@@ -249,12 +257,11 @@ mod tests {
         let run = |wide: bool| {
             let mut v = v32.clone();
             let mut cur = vec![i32.clone(), i32.clone()];
-            let mut scratch = vec![0.0f32; v.len()];
             let all = 0..v.len();
             if wide {
-                eif.step(&mut v, &mut cur, all, &[0.9, 0.5], 0.3, &mut scratch);
+                eif.step(&mut v, &mut cur, all, &[0.9, 0.5], 0.3);
             } else {
-                eif.step_portable(&mut v, &mut cur, all, &[0.9, 0.5], 0.3, &mut scratch);
+                eif.step_portable(&mut v, &mut cur, all, &[0.9, 0.5], 0.3);
             }
             let [a, b] = <[Vec<f32>; 2]>::try_from(cur).unwrap();
             (v, a, b)
@@ -307,14 +314,7 @@ mod tests {
         let eif = Eif::new(&EifSpec::default(), 0.1);
         let mut v = vec![F::from_f64(-60.0)];
         for _ in 0..20_000 {
-            eif.step(
-                &mut v,
-                &mut [vec![F::default()]],
-                0..1,
-                &[1.0],
-                0.0,
-                &mut [F::default()],
-            );
+            eif.step(&mut v, &mut [vec![F::default()]], 0..1, &[1.0], 0.0);
         }
         v[0].to_f64()
     }

@@ -29,22 +29,87 @@ pub(super) struct StepContext<'a> {
     pub(super) input_spikes: &'a [Vec<u32>],
 }
 
-/// Voltages and synaptic currents of a chunk's neurons, stored in precision `F`.
+/// Voltages and synaptic currents of a chunk's neurons, stored in precision `F`: one allocation,
+/// the currents (one row per source, each padded to whole target blocks, so that a 16-bit target
+/// indexes a block without a bounds check) then the voltages, so that a large chunk's neuron
+/// state sits on one or a few huge pages. Rows are staggered by `STAGGER_BYTES`: padded to
+/// 65,536 entries they would otherwise be a multiple of 4 KiB apart, and the voltage pass's loads
+/// and stores of one neuron's entries in different rows would alias in the CPU's 4 KiB
+/// store-to-load check and share cache sets (measured at N = 20,000, f64: 1.9 ns per neuron step
+/// unstaggered, 1.2 staggered).
 pub(super) struct NeuronState<F> {
-    pub(super) v: Vec<F>,
-    /// One slice per current source (layout order).
-    pub(super) currents: Vec<Vec<F>>,
-    /// Scratch for the voltage loop.
-    total: Vec<F>,
+    flat: Vec<F>,
+    /// Index in `flat` of the first row (where the huge-page-aligned part starts).
+    base: usize,
+    /// Distance between consecutive rows (padded length plus the stagger).
+    stride: usize,
+    /// Length of a current row: whole target blocks.
+    padded: usize,
+    /// Number of neurons (length of the voltage row).
+    len: usize,
+    n_currents: usize,
 }
+
+/// Offset between consecutive rows of [`NeuronState`], beyond their padded length.
+const STAGGER_BYTES: usize = 192;
+
+/// Neuron state using at least this many bytes goes on huge pages.
+const HUGE_PAGES_FROM_BYTES: usize = 256 << 10;
 
 impl<F: StateFloat> NeuronState<F> {
     fn new(len: usize, n_currents: usize) -> Self {
+        let padded = len.div_ceil(TARGET_BLOCK).max(1) * TARGET_BLOCK;
+        let stride = padded + STAGGER_BYTES / size_of::<F>();
+        let huge = (n_currents + 1) * len * size_of::<F>() >= HUGE_PAGES_FROM_BYTES;
+        let (flat, base) = crate::huge_pages::zeroed_aligned::<F>(n_currents * stride + len, huge);
         Self {
-            v: vec![F::default(); len],
-            currents: vec![vec![F::default(); len.div_ceil(TARGET_BLOCK).max(1) * TARGET_BLOCK]; n_currents],
-            total: vec![F::default(); len],
+            flat,
+            base,
+            stride,
+            padded,
+            len,
+            n_currents,
         }
+    }
+
+    /// The voltages.
+    #[inline(always)]
+    pub(super) fn v(&self) -> &[F] {
+        let at = self.base + self.n_currents * self.stride;
+        &self.flat[at..at + self.len]
+    }
+
+    /// The voltages, mutable.
+    #[inline(always)]
+    pub(super) fn v_mut(&mut self) -> &mut [F] {
+        let at = self.base + self.n_currents * self.stride;
+        &mut self.flat[at..at + self.len]
+    }
+
+    /// Current row `k` (padded to whole target blocks).
+    #[inline(always)]
+    pub(super) fn current(&self, k: usize) -> &[F] {
+        let at = self.base + k * self.stride;
+        &self.flat[at..at + self.padded]
+    }
+
+    /// Current row `k`, mutable.
+    #[inline(always)]
+    pub(super) fn current_mut(&mut self, k: usize) -> &mut [F] {
+        let at = self.base + k * self.stride;
+        &mut self.flat[at..at + self.padded]
+    }
+
+    /// (voltages, every current row), mutable at once.
+    fn split_mut(&mut self) -> (&mut [F], Vec<&mut [F]>) {
+        let (padded, len) = (self.padded, self.len);
+        let rows = &mut self.flat[self.base..];
+        let (currents, v) = rows.split_at_mut(self.n_currents * self.stride);
+        let currents = currents
+            .chunks_exact_mut(self.stride)
+            .map(|r| &mut r[..padded])
+            .collect();
+        (&mut v[..len], currents)
     }
 }
 
@@ -105,27 +170,27 @@ impl ChunkState {
 
     /// Voltage (mV) of chunk-local neuron `l`.
     pub(super) fn voltage(&self, l: usize) -> f64 {
-        with_state!(&self.neurons, s => s.v[l].to_f64())
+        with_state!(&self.neurons, s => s.v()[l].to_f64())
     }
 
     /// Sets the voltage (mV) of chunk-local neuron `l`.
     pub(super) fn set_voltage(&mut self, l: usize, v: f64) {
-        with_state!(&mut self.neurons, s => s.v[l] = StateFloat::from_f64(v))
+        with_state!(&mut self.neurons, s => s.v_mut()[l] = StateFloat::from_f64(v))
     }
 
     /// Current from source `source` (mV/ms) into chunk-local neuron `l`.
     pub(super) fn current(&self, source: usize, l: usize) -> f64 {
-        with_state!(&self.neurons, s => s.currents[source][l].to_f64())
+        with_state!(&self.neurons, s => s.current(source)[l].to_f64())
     }
 
     /// Sets the current from source `source` (mV/ms) into chunk-local neuron `l`.
     pub(super) fn set_current(&mut self, source: usize, l: usize, value: f64) {
-        with_state!(&mut self.neurons, s => s.currents[source][l] = StateFloat::from_f64(value))
+        with_state!(&mut self.neurons, s => s.current_mut(source)[l] = StateFloat::from_f64(value))
     }
 
     /// Number of current sources.
     pub(super) fn n_currents(&self) -> usize {
-        with_state!(&self.neurons, s => s.currents.len())
+        with_state!(&self.neurons, s => s.n_currents)
     }
 
     /// Steps 1–3 for this chunk.
@@ -202,7 +267,7 @@ impl ChunkState {
         with_state!(&mut self.neurons, state => {
             for &s in &self.spikes {
                 let id = s as usize;
-                state.v[id - wiring.lo] = StateFloat::from_f64(ctx.network.eif[ctx.network.population_of(id)].v_re);
+                state.v_mut()[id - wiring.lo] = StateFloat::from_f64(ctx.network.eif[ctx.network.population_of(id)].v_re);
             }
         })
     }
@@ -222,7 +287,7 @@ fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F
             let part = &parts[p];
             // A slice, not the Vec: stores through it cannot alias its length and pointer,
             // so they stay in registers.
-            let cur = state.currents[proj.current].as_mut_slice();
+            let cur = state.current_mut(proj.current);
             let inputs = ctx.input_spikes[x].iter().map(|&k| k as usize);
             kick_targets(part, cur, inputs, F::from_f64(proj.static_kick));
         }
@@ -238,20 +303,14 @@ fn update_neurons<F: StateFloat>(
     ctx: &StepContext,
 ) -> Option<usize> {
     let eif = &ctx.network.eif;
+    let (v, mut currents) = state.split_mut();
     for &(pop, a, b) in &wiring.segments {
-        eif[pop].step(
-            &mut state.v,
-            &mut state.currents,
-            a..b,
-            &ctx.network.current_decay,
-            ctx.stimulus[pop],
-            &mut state.total,
-        );
+        eif[pop].step(v, &mut currents, a..b, &ctx.network.current_decay, ctx.stimulus[pop]);
     }
     spikes.clear();
     let mut nan = None;
     for &(pop, a, b) in &wiring.segments {
-        nan = nan.or(detect_spikes(&state.v[a..b], eif[pop].v_th, wiring.lo + a, spikes));
+        nan = nan.or(detect_spikes(&state.v()[a..b], eif[pop].v_th, wiring.lo + a, spikes));
     }
     nan
 }
@@ -274,7 +333,7 @@ fn deliver<F: StateFloat>(
         }
         let pre_spikes = spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre);
         let (part, part_weights) = (&parts[p], weights[p].as_mut_slice());
-        let cur = state.currents[proj.current].as_mut_slice(); // (see `kick_inputs`)
+        let cur = state.current_mut(proj.current); // (see `kick_inputs`)
         let Some(RuleInForce { rule, trace }) = *rule else {
             let pre = pre_spikes.iter().map(|&s| s as usize - proj.pre_start);
             kick_targets(part, cur, pre, F::from_f64(proj.static_kick * proj.decay));
