@@ -39,6 +39,7 @@ __all__ = [
     "SimulationError",
     "theory",
     "load_run",
+    "analyze",
     "__version__",
 ]
 
@@ -492,6 +493,24 @@ class Run(_Results):
 def load_run(path: str | os.PathLike) -> Run:
     """Opens a run directory written by ``pbn run`` (OSError if it is not one)."""
     return Run(_pbn.load_run(os.fspath(path)))
+
+
+def analyze(
+    run: "Run | str | os.PathLike",
+    *,
+    t_from_ms: float | None = None,
+    t_to_ms: float | None = None,
+    window_ms: float = 250.0,
+    rate_bin_ms: float = 100.0,
+) -> dict:
+    """Statistics of a run directory (a path or a ``Run``), as ``pbn analyze`` computes them: rates
+    (Hz), spike-count covariances and correlations per population pair in windows of ``window_ms``,
+    weight statistics, the balance of currents, ISI CVs, over the window (``t_from_ms``,
+    ``t_to_ms``] (default: the second half of the run). Returns the dict ``pbn analyze`` writes to
+    ``analysis.json`` (nothing is written). For a ``Simulation`` in memory, use its spikes and
+    weights directly, or run it with ``pbn run`` to get a directory."""
+    path = run.path if isinstance(run, Run) else os.fspath(run)
+    return json.loads(_pbn.analyze_json(path, t_from_ms, t_to_ms, window_ms, rate_bin_ms))
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,6 +25,13 @@ def theory_json(
     samples: int | None,
 ) -> str: ...
 def load_run(path: str) -> dict[str, Any]: ...
+def analyze_json(
+    path: str,
+    from_ms: float | None = None,
+    to_ms: float | None = None,
+    window_ms: float = 250.0,
+    rate_bin_ms: float = 100.0,
+) -> str: ...
 
 class RawSimulation:
     def __init__(self, text: str, threads: int = 1) -> None: ...

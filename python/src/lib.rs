@@ -513,6 +513,36 @@ fn load_run<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>>
     Ok(d)
 }
 
+/// `pbn analyze` of a run directory: the JSON it writes to `analysis.json` (nothing is written).
+#[pyfunction]
+#[pyo3(signature = (path, from_ms=None, to_ms=None, window_ms=250.0, rate_bin_ms=100.0))]
+fn analyze_json(
+    py: Python<'_>,
+    path: PathBuf,
+    from_ms: Option<f64>,
+    to_ms: Option<f64>,
+    window_ms: f64,
+    rate_bin_ms: f64,
+) -> PyResult<String> {
+    if !(window_ms > 0.0 && rate_bin_ms > 0.0) {
+        return Err(value_error(
+            "window_ms and rate_bin_ms must be positive durations in ms",
+        ));
+    }
+    let run = pbn_rundir::RunData::open(&path).map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let options = pbn_analysis::AnalyzeOptions {
+        from_ms,
+        to_ms,
+        count_window_ms: window_ms,
+        rate_bin_ms,
+        ..pbn_analysis::AnalyzeOptions::default()
+    };
+    let analysis = py
+        .detach(|| pbn_analysis::analyze_run(&run, &options))
+        .map_err(value_error)?;
+    serde_json::to_string(&analysis).map_err(value_error)
+}
+
 #[pymodule]
 fn _pbn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -523,5 +553,6 @@ fn _pbn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(toml_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(theory_json, m)?)?;
     m.add_function(wrap_pyfunction!(load_run, m)?)?;
+    m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     Ok(())
 }

@@ -165,3 +165,19 @@ def test_the_manifold_example_runs_and_saves_its_figure(tmp_path):
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "manifold.png").stat().st_size > 10000
     assert "theory" in p.stdout
+
+
+def test_analyze_equals_the_cli_analysis_json(tmp_path, cli):
+    out = tmp_path / "run"
+    cli("run", ISTDP, *set_args(), "--out", out, "--quiet")
+    cli("analyze", out, "--from", "100", "--window", "50", "--quiet")
+    want = json.loads((out / "analysis.json").read_text())
+    got = pbn.analyze(out, t_from_ms=100.0, window_ms=50.0)
+    assert got == want
+    # A Run from load_run works the same, and the defaults are the CLI's.
+    cli("analyze", out, "--quiet")
+    assert pbn.analyze(pbn.load_run(out)) == json.loads((out / "analysis.json").read_text())
+    with pytest.raises(ValueError, match="analysis window"):
+        pbn.analyze(out, t_from_ms=300.0, t_to_ms=200.0)
+    with pytest.raises(OSError, match="meta.json"):
+        pbn.analyze(tmp_path)
