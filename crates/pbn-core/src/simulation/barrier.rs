@@ -1,6 +1,6 @@
 //! The barrier between the phases of a step (see `team` and `handoff`).
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// A reusable barrier that spins, then yields, then sleeps. With a free core per thread the
@@ -8,14 +8,18 @@ use std::sync::{Condvar, Mutex};
 /// the free cores (more `--threads` than cores, or other programs running) a waiting thread
 /// would take a core from the ones that still have work, so after a short while it sleeps on a
 /// condition variable until the last party arrives and wakes it. If a party panics, the others
-/// panic at their next wait instead of waiting forever.
+/// panic at their next wait instead of waiting forever. Aligned to (and padded to a multiple of)
+/// 128 bytes: its counters are written at every wait, and the data the threads read between
+/// waits must not share their cache lines.
+#[repr(align(128))]
 pub(super) struct SpinBarrier {
     parties: usize,
-    arrived: AtomicUsize,
+    /// Parties arrived in the current generation, counted per kind of turn they asked for: 16
+    /// bits per kind 1–4, so that one atomic add both counts a party and records its kind.
+    arrived: AtomicU64,
     generation: AtomicUsize,
     poisoned: AtomicBool,
-    /// The kind of turn the parties of the current generation asked for (0: none yet).
-    kind: AtomicU8,
+
     /// Threads asleep (or about to sleep) on `wake`.
     sleepers: AtomicUsize,
     lock: Mutex<()>,
@@ -52,12 +56,12 @@ impl SpinBarrier {
     }
 
     pub(super) fn new(parties: usize) -> Self {
+        assert!(parties < 1 << 16, "at most 65,535 threads");
         Self {
             parties,
-            arrived: AtomicUsize::new(0),
+            arrived: AtomicU64::new(0),
             generation: AtomicUsize::new(0),
             poisoned: AtomicBool::new(false),
-            kind: AtomicU8::new(0),
             sleepers: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
@@ -65,21 +69,20 @@ impl SpinBarrier {
     }
 
     /// Returns once all parties have called `wait` for this generation. Every party passes the
-    /// `kind` (non-zero) of what it will do next; if they differ, the team is poisoned and every
-    /// party panics.
+    /// `kind` (1–4) of what it will do next; if they differ, the last party to arrive poisons the
+    /// team instead of releasing it, and every party panics.
     pub(super) fn wait(&self, kind: u8) {
+        assert!((1..=4).contains(&kind));
         let generation = self.generation.load(Ordering::Acquire);
-        // The first party of a generation sets the kind; the others must match it. (The last
-        // party clears it before releasing anyone, so no party of the next generation sees it.)
-        if let Err(other) = self.kind.compare_exchange(0, kind, Ordering::AcqRel, Ordering::Acquire)
-            && other != kind
-        {
-            self.poison();
-            panic!("simulation threads out of step: one asked for phase {other}, another for {kind}");
-        }
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+        let unit = 1u64 << (16 * (kind as u32 - 1));
+        let now = self.arrived.fetch_add(unit, Ordering::AcqRel) + unit;
+        let arrived: u64 = (0..4).map(|k| (now >> (16 * k)) & 0xffff).sum();
+        if arrived == self.parties as u64 {
             self.arrived.store(0, Ordering::Relaxed);
-            self.kind.store(0, Ordering::Release);
+            if now != self.parties as u64 * unit {
+                self.poison();
+                panic!("simulation threads out of step: they asked for different phases ({now:#x})");
+            }
             // SeqCst with the sleepers' SeqCst increment and re-check below: either this load
             // sees a sleeper (and wakes it under the lock), or the sleeper sees the new generation.
             self.generation.fetch_add(1, Ordering::SeqCst);
