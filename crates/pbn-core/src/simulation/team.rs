@@ -29,10 +29,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::chunk::{StepContext, mean_and_std};
+use super::chunk::{ChunkState, StepContext, mean_and_std};
 use super::handoff::{AdvanceView, DeliverView, Kind, Seat, SecondPassView, Slots, SlotsView, Stage};
+use super::network::Network;
 use super::profile::{Activity, ThreadClock, lap_thread};
-use super::{SimError, Simulation};
+use super::{SimError, Simulation, ThreadProfile};
 use crate::order_free_sum::{FixedPointScale, max_abs};
 use crate::recording::RecordSink;
 
@@ -152,11 +153,7 @@ fn finish_step(seat: &mut Seat, due: bool, guesses: &mut [Option<f64>], clock: &
 }
 
 /// (mean, std) of every recorded plastic projection from the slots.
-fn weight_stats(
-    network: &super::network::Network,
-    chunks: &[super::chunk::ChunkState],
-    slots: SlotsView,
-) -> Vec<(f64, f64)> {
+fn weight_stats(network: &Network, chunks: &[ChunkState], slots: SlotsView) -> Vec<(f64, f64)> {
     let max = maxima(slots.max_slots);
     network
         .schedule
@@ -184,7 +181,7 @@ fn work(
     target: u64,
     first_guesses: &[Option<f64>],
     profiling: bool,
-) -> Option<super::ThreadProfile> {
+) -> Option<ThreadProfile> {
     let _poison = seat.poison_on_panic();
     let (t, last) = (seat.index(), seat.threads() - 1);
     let mut clock = profiling.then(ThreadClock::new);
