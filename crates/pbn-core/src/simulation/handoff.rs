@@ -1,6 +1,6 @@
 //! How the threads of a team share a simulation's state, phase by phase: the one place in the
-//! engine where threads touch the same mutable memory, and the only `unsafe` in it besides
-//! prefetch hints.
+//! engine where threads touch the same mutable memory, and the only `unsafe` of the stepping
+//! code besides prefetch hints and the SIMD dispatch.
 //!
 //! A team of K threads steps in lockstep (see `team`): every step is a sequence of phases
 //! separated by barriers, and in each phase a thread may write only what that phase's table
