@@ -27,7 +27,6 @@ pub(super) struct RuleInForce {
 }
 
 /// The external input layers' generators and what they prepared for the next step.
-#[derive(Clone)]
 pub(super) struct InputState {
     /// Per input layer.
     pub(super) generators: Vec<ExternalInput>,
