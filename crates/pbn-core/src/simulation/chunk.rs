@@ -100,16 +100,19 @@ impl<F: StateFloat> NeuronState<F> {
         &mut self.flat[at..at + self.padded]
     }
 
-    /// (voltages, every current row), mutable at once.
-    fn split_mut(&mut self) -> (&mut [F], Vec<&mut [F]>) {
-        let (padded, len) = (self.padded, self.len);
+    /// Runs `f` on (voltages, every current row), mutable at once; without allocating for up
+    /// to four sources (this runs every step for every chunk).
+    fn with_rows<R>(&mut self, f: impl FnOnce(&mut [F], &mut [&mut [F]]) -> R) -> R {
+        let (padded, len, n) = (self.padded, self.len, self.n_currents);
         let rows = &mut self.flat[self.base..];
-        let (currents, v) = rows.split_at_mut(self.n_currents * self.stride);
-        let currents = currents
-            .chunks_exact_mut(self.stride)
-            .map(|r| &mut r[..padded])
-            .collect();
-        (&mut v[..len], currents)
+        let (currents, v) = rows.split_at_mut(n * self.stride);
+        let mut rows = currents.chunks_exact_mut(self.stride).map(|r| &mut r[..padded]);
+        if n <= 4 {
+            let mut few: [&mut [F]; 4] = std::array::from_fn(|_| rows.next().unwrap_or(&mut []));
+            f(&mut v[..len], &mut few[..n])
+        } else {
+            f(&mut v[..len], &mut rows.collect::<Vec<_>>())
+        }
     }
 }
 
@@ -303,10 +306,11 @@ fn update_neurons<F: StateFloat>(
     ctx: &StepContext,
 ) -> Option<usize> {
     let eif = &ctx.network.eif;
-    let (v, mut currents) = state.split_mut();
-    for &(pop, a, b) in &wiring.segments {
-        eif[pop].step(v, &mut currents, a..b, &ctx.network.current_decay, ctx.stimulus[pop]);
-    }
+    state.with_rows(|v, currents| {
+        for &(pop, a, b) in &wiring.segments {
+            eif[pop].step(v, currents, a..b, &ctx.network.current_decay, ctx.stimulus[pop]);
+        }
+    });
     spikes.clear();
     let mut nan = None;
     for &(pop, a, b) in &wiring.segments {
