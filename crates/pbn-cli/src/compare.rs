@@ -261,6 +261,7 @@ fn quantities(spec: &NetworkSpec) -> Vec<Measure> {
         quantity,
         of,
         window: None,
+        window_of: Default::default(),
     };
     let names: Vec<&str> = spec.populations.iter().map(|p| p.name.as_str()).collect();
     let mut out: Vec<Measure> = names.iter().map(|n| m(Quantity::Rate, n.to_string())).collect();

@@ -78,6 +78,25 @@ fn a_study_judges_its_claims_and_a_false_claim_is_red() {
     let o = pbn(&["study", "status", out.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("done 3, running 0, pending 0, failed 0"), "{text}");
+    // A study whose claims changed but whose points did not re-judges the finished points
+    // without running them again: the false claim, corrected, passes.
+    let meta = out.join("points/p001/meta.json");
+    let before = std::fs::read(&meta).unwrap();
+    let fixed = std::fs::read_to_string(&study)
+        .unwrap()
+        .replace("name = \"a wrong fixed point\"", "name = \"any weight\"")
+        .replace(
+            "value = -3.0\ntolerance = 0.1",
+            "value = 0.0\ntolerance = 1e9\nrelative = false",
+        );
+    std::fs::write(&study, fixed).unwrap();
+    let o = run_study(&study, &out, &["--quiet"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("judged by the new claims"), "{stderr}");
+    assert_eq!(std::fs::read(&meta).unwrap(), before, "a finished point was run again");
+    let rejudged = claims(&json(&out.join("report.json")));
+    assert_eq!(rejudged[1], ("any weight".to_string(), "pass".to_string()));
     // An edited study is not mixed into an old directory.
     std::fs::write(
         &study,

@@ -190,7 +190,7 @@ impl<'a> Collection<'a> {
         }
         let spec = spec_with(self.study, &point.sets)?;
         let correction = if mode == TheoryMode::CorrectedFixedPoint {
-            let (from, to) = m.window_ms(spec.duration_ms);
+            let (from, to) = m.window_ms(spec.duration_ms, spec.duration_ms);
             // Mean D over the finished realizations.
             let ds: Vec<Vec<f64>> = self
                 .points

@@ -49,7 +49,8 @@ pub enum PointState {
 }
 
 /// Creates the study directory for `study` at `scale`, or checks that an existing one holds the
-/// same study (same study file, base config and scale); returns its manifest.
+/// same study (same base config, scale and points); returns its manifest. Where only the study
+/// file's claims, figures or words changed, the manifest takes the new study file.
 pub fn prepare(study: &Study, scale: &str, root: &Path) -> Result<Manifest, String> {
     let manifest = Manifest {
         study: study.name.clone(),
@@ -62,11 +63,22 @@ pub fn prepare(study: &Study, scale: &str, root: &Path) -> Result<Manifest, Stri
     let path = root.join("manifest.json");
     if path.exists() {
         let old = load_manifest(root)?;
-        let same = old.study == manifest.study
+        let same_runs = old.study == manifest.study
             && old.scale == manifest.scale
-            && old.study_text == manifest.study_text
-            && old.config_text == manifest.config_text;
-        if !same {
+            && old.config_text == manifest.config_text
+            && old.points == manifest.points;
+        if same_runs && old.study_text != manifest.study_text {
+            // Only what is judged or drawn changed (claims, figures, words): every point would run
+            // exactly as it did, so its finished run stands and the new claims judge it.
+            eprintln!(
+                "{}: the study file changed but none of its points did: finished points are kept and judged by \
+                 the new claims",
+                root.display()
+            );
+            write_manifest(&path, &manifest)?;
+            return Ok(manifest);
+        }
+        if !same_runs {
             return Err(format!(
                 "{} holds {} at scale {} made from a different study file or config; choose another --out or \
                  remove it",
@@ -78,9 +90,13 @@ pub fn prepare(study: &Study, scale: &str, root: &Path) -> Result<Manifest, Stri
         return Ok(old);
     }
     std::fs::create_dir_all(root.join("points")).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-    let text = serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?;
-    write_atomic(&path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_manifest(&path, &manifest)?;
     Ok(manifest)
+}
+
+fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| e.to_string())?;
+    write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Reads a study directory's manifest.

@@ -89,6 +89,18 @@ impl Quantity {
     }
 }
 
+/// What a window's fractions are fractions of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowOf {
+    /// The configured duration: a run stopped before the window ends cannot be measured.
+    #[default]
+    Duration,
+    /// The time the run simulated (the configured duration when it completed): for claims about
+    /// a dynamics that the runaway guard may stop, at a time that depends on the scale.
+    Simulated,
+}
+
 /// A quantity of something over a window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +113,9 @@ pub struct Measure {
     /// Window as fractions of the run's duration; default [0.5, 1] (the second half).
     #[serde(default)]
     pub window: Option<[f64; 2]>,
+    /// What the window's fractions are fractions of (default: the configured duration).
+    #[serde(default)]
+    pub window_of: WindowOf,
 }
 
 impl Measure {
@@ -112,10 +127,14 @@ impl Measure {
         })
     }
 
-    /// The window in ms for a run of `duration_ms`.
-    pub fn window_ms(&self, duration_ms: f64) -> (f64, f64) {
+    /// The window in ms for a run configured for `duration_ms` that simulated `simulated_ms`.
+    pub fn window_ms(&self, duration_ms: f64, simulated_ms: f64) -> (f64, f64) {
         let [a, b] = self.window();
-        (a * duration_ms, b * duration_ms)
+        let t = match self.window_of {
+            WindowOf::Duration => duration_ms,
+            WindowOf::Simulated => simulated_ms,
+        };
+        (a * t, b * t)
     }
 
     fn pair(&self) -> Result<(&str, &str), String> {
@@ -133,8 +152,11 @@ impl fmt::Display for Measure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.quantity.words(), self.of)?;
         let [a, b] = self.window();
-        if [a, b] != [0.5, 1.0] {
-            write!(f, " [{a}T, {b}T]")?;
+        match self.window_of {
+            WindowOf::Duration if [a, b] != [0.5, 1.0] => write!(f, " [{a}T, {b}T]")?,
+            WindowOf::Duration => {}
+            // T_sim: the time simulated, less than T where the run was stopped.
+            WindowOf::Simulated => write!(f, " [{a}T_sim, {b}T_sim]")?,
         }
         let unit = self.quantity.unit();
         if !unit.is_empty() {
@@ -178,8 +200,7 @@ impl MeasuredRun {
 
     /// The simulated value of `m`.
     pub fn measure(&self, m: &Measure) -> Result<f64, String> {
-        let duration = self.run.spec.duration_ms;
-        let (from, to) = m.window_ms(duration);
+        let (from, to) = m.window_ms(self.run.spec.duration_ms, self.run.simulated_ms);
         // A run stopped early (runaway, divergence) says nothing about windows it did not reach.
         if to > self.run.simulated_ms + 1e-6 && m.quantity != Quantity::CompletedFraction {
             return Err(format!(
@@ -435,7 +456,9 @@ impl<'a> TheoryAt<'a> {
         if !predicted {
             return Ok(None);
         }
-        let (from, to) = m.window_ms(self.spec.duration_ms);
+        // (`Study::check` allows windows of the simulated time only where the theory needs no
+        // time: for a run that completed, both are the configured duration.)
+        let (from, to) = m.window_ms(self.spec.duration_ms, self.spec.duration_ms);
         let mid = 0.5 * (from + to);
         // Weights and rates the quantity is evaluated at.
         let (weights, rates_hz, at_ms, correction) = if mode == TheoryMode::Ode && self.plastic() {
@@ -577,5 +600,25 @@ impl<'a> TheoryAt<'a> {
             tr.t_s.iter().map(|t| t * 1e3).collect(),
             tr.weights.iter().map(|w| w[k]).collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_is_a_fraction_of_the_configured_or_of_the_simulated_time() {
+        let mut m = Measure {
+            quantity: Quantity::Rate,
+            of: "E".into(),
+            window: Some([0.5, 1.0]),
+            window_of: WindowOf::Duration,
+        };
+        // A run configured for 5000 s that the runaway guard stopped at 360 s.
+        assert_eq!(m.window_ms(5.0e6, 3.6e5), (2.5e6, 5.0e6));
+        m.window_of = WindowOf::Simulated;
+        assert_eq!(m.window_ms(5.0e6, 3.6e5), (1.8e5, 3.6e5));
+        assert_eq!(m.to_string(), "rate E [0.5T_sim, 1T_sim] (Hz)");
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::quantity::{Measure, Quantity};
+use crate::quantity::{Measure, Quantity, WindowOf};
 
 /// A parsed, validated study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +61,7 @@ impl ClaimSpec {
             quantity: self.quantity,
             of: self.of.clone(),
             window: self.window,
+            window_of: self.window_of,
         }
     }
 }
@@ -253,6 +254,10 @@ pub struct ClaimSpec {
     /// The window, as fractions of the run's duration (default: the second half, [0.5, 1]).
     #[serde(default)]
     pub window: Option<[f64; 2]>,
+    /// What the window's fractions are fractions of: `duration` (the configured one, default) or
+    /// `simulated` (the time the run simulated before the runaway guard stopped it, if it did).
+    #[serde(default)]
+    pub window_of: WindowOf,
     /// The test.
     pub check: Check,
     /// Selects points by axis value (`{ "projections.0.plasticity.beta" = 2.0 }`, or a list of
@@ -553,6 +558,20 @@ impl Study {
                     need("at least one axis", !s.axes.is_empty())?
                 }
             }
+            if c.window_of == WindowOf::Simulated {
+                // A run's simulated time is known only once it ran, and differs between
+                // realizations: the theory is evaluated over the configured duration.
+                need(
+                    "`theory = \"none\"` with `window_of = \"simulated\"` (the theory knows only the configured duration)",
+                    c.theory == TheoryMode::None,
+                )?;
+            }
+            if let Some(b) = &c.baseline {
+                need(
+                    "a `baseline` with the claim's own `window_of` (over different time bases the two would not compare)",
+                    b.window_of == c.window_of,
+                )?;
+            }
             for (key, at) in &c.at {
                 let Some(axis) = s.axes.iter().find(|a| &a.key == key) else {
                     return err(format!("claim `{}`: `at` names {key}, which is no axis", c.name));
@@ -659,5 +678,22 @@ mod tests {
         );
         let e = parse(&format!("{base}check = \"range\"\nmin = 1\ntolerence = 2\n")).unwrap_err();
         assert!(e.contains("tolerence"), "unknown keys are refused: {e}");
+    }
+
+    #[test]
+    fn windows_of_the_simulated_time_need_a_timeless_theory_and_a_like_baseline() {
+        let base = "[scales.quick]\n[scales.paper]\n[[claims]]\nname = \"c\"\nquantity = \"weight\"\nof = \"I_to_E\"\n\
+                    window_of = \"simulated\"\n";
+        let e = parse(&format!("{base}check = \"range\"\nmin = 1.0\n")).unwrap_err();
+        assert!(
+            e.contains("theory = \"none\""),
+            "the default theory (the ODE) is refused: {e}"
+        );
+        assert!(parse(&format!("{base}theory = \"none\"\ncheck = \"range\"\nmin = 1.0\n")).is_ok());
+        let difference = "theory = \"none\"\ncheck = \"difference\"\nmin = 1.0\nbaseline = { quantity = \"weight\", of = \"I_to_E\" }\n";
+        let e = parse(&format!("{base}{difference}")).unwrap_err();
+        assert!(e.contains("baseline") && e.contains("window_of"), "{e}");
+        let like = difference.replace("of = \"I_to_E\" }", "of = \"I_to_E\", window_of = \"simulated\" }");
+        assert!(parse(&format!("{base}{like}")).is_ok());
     }
 }
