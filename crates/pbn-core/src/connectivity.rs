@@ -104,9 +104,134 @@ fn whole(ptr: &[u64], n_blocks: usize, i: usize) -> std::ops::Range<usize> {
     ptr[i * n_blocks] as usize..ptr[(i + 1) * n_blocks] as usize
 }
 
-/// Targets are stored as 16-bit offsets into blocks of this many chunk-local neurons: half the
-/// memory (and memory traffic) of 32-bit indices. A chunk of up to 65,536 neurons has one block.
+/// Targets are stored relative to blocks of this many chunk-local neurons, so that 16 bits (or
+/// fewer, see [`TargetIndex`]) index them. A chunk of up to 65,536 neurons has one block.
 pub const TARGET_BLOCK: usize = 1 << 16;
+
+/// The largest distance between consecutive targets that [`TargetIndex::Gaps`] stores.
+const MAX_GAP: usize = u8::MAX as usize;
+
+/// The targets of a chunk part's synapses, one entry per synapse in forward order; the targets
+/// of a segment (one presynaptic neuron, one target block) are ascending.
+#[derive(Debug, Clone)]
+pub enum TargetIndex {
+    /// One byte per synapse: the distance from the segment's previous target (for its first
+    /// synapse, from the first neuron of the part in that block, [`ChunkSynapses::first_target`]).
+    /// Used when every distance fits, which is nearly certain for connection probabilities of
+    /// 0.05 and more (a gap over 255 has probability (1 − p)^255 < 2·10⁻⁶ each): half the
+    /// memory, and half the memory traffic of spike delivery, of [`TargetIndex::Offsets`].
+    Gaps(Vec<u8>),
+    /// Two bytes per synapse: the target's chunk-local index less its block's start.
+    Offsets(Vec<u16>),
+}
+
+impl Default for TargetIndex {
+    fn default() -> Self {
+        TargetIndex::Offsets(Vec::new())
+    }
+}
+
+impl TargetIndex {
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        match self {
+            TargetIndex::Gaps(g) => g.len(),
+            TargetIndex::Offsets(o) => o.len(),
+        }
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        match self {
+            TargetIndex::Gaps(g) => g.capacity(),
+            TargetIndex::Offsets(o) => 2 * o.capacity(),
+        }
+    }
+}
+
+/// The block-local targets of a [`TargetIndex::Gaps`] segment, decoded as they are read.
+#[derive(Clone)]
+pub struct GapTargets<'a> {
+    gaps: std::slice::Iter<'a, u8>,
+    at: u16,
+}
+
+impl<'a> GapTargets<'a> {
+    /// The targets of the gaps `gaps`, counted from `first` ([`ChunkSynapses::first_target`]).
+    #[inline(always)]
+    pub fn new(gaps: &'a [u8], first: u16) -> Self {
+        Self {
+            gaps: gaps.iter(),
+            at: first,
+        }
+    }
+}
+
+impl Iterator for GapTargets<'_> {
+    type Item = u16;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<u16> {
+        // Wrapping: a valid index never wraps, and a u16 indexes a target block without a
+        // bounds check.
+        self.at = self.at.wrapping_add(u16::from(*self.gaps.next()?));
+        Some(self.at)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.gaps.size_hint()
+    }
+}
+
+/// The block-local targets of a segment of either kind of [`TargetIndex`].
+pub enum Targets<'a> {
+    /// Of [`TargetIndex::Gaps`].
+    Gaps(GapTargets<'a>),
+    /// Of [`TargetIndex::Offsets`].
+    Offsets(std::slice::Iter<'a, u16>),
+}
+
+impl Iterator for Targets<'_> {
+    type Item = u16;
+
+    #[inline]
+    fn next(&mut self) -> Option<u16> {
+        match self {
+            Targets::Gaps(g) => g.next(),
+            Targets::Offsets(o) => o.next().copied(),
+        }
+    }
+}
+
+/// Evaluates `$body` with `$targets` bound to an iterator over the block-local targets (`u16`)
+/// of the forward range `$segment` of block start `$base` of the chunk part `$part`. The match
+/// on the index's kind is outside `$body`, so each kind gets its own loop (hot paths).
+macro_rules! with_targets {
+    ($part:expr, $base:expr, $segment:expr, |$targets:ident| $body:expr) => {
+        match &$part.targets {
+            $crate::connectivity::TargetIndex::Gaps(g) => {
+                let $targets = $crate::connectivity::GapTargets::new(&g[$segment], $part.first_target($base));
+                $body
+            }
+            $crate::connectivity::TargetIndex::Offsets(o) => {
+                let $targets = o[$segment].iter().copied();
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_targets;
+
+/// Bytes per synapse that a part's [`TargetIndex`] is expected to take, for `synapses` synapses
+/// of connection probability `p` (1 when no gap over 255 is expected, 2 otherwise).
+pub fn expected_target_bytes(p: f64, synapses: f64) -> f64 {
+    // Expected number of gaps over MAX_GAP, each one (1 − p)^255 likely.
+    if synapses * (1.0 - p).powi(MAX_GAP as i32) < 0.01 {
+        1.0
+    } else {
+        2.0
+    }
+}
 
 /// The part of a projection whose postsynaptic neurons lie in one chunk.
 #[derive(Debug, Clone, Default)]
@@ -115,8 +240,8 @@ pub struct ChunkSynapses {
     /// `fwd_ptr[k·n_blocks + b]..fwd_ptr[k·n_blocks + b + 1]` (length n_pre·n_blocks + 1), so
     /// a whole row is contiguous too.
     pub fwd_ptr: Vec<u64>,
-    /// Chunk-local index of each target neuron, less its block's start `b·TARGET_BLOCK`.
-    pub fwd_target: Vec<u16>,
+    /// The target of each synapse (see [`TargetIndex`]).
+    pub targets: TargetIndex,
     /// Number of target blocks: ⌈(post_offset + post_len) / TARGET_BLOCK⌉.
     pub n_blocks: usize,
     /// Plastic projections only: backward slot offsets. The incoming synapses of the part's
@@ -127,7 +252,7 @@ pub struct ChunkSynapses {
     pub bwd_ptr: Vec<u64>,
     /// Number of presynaptic blocks: ⌈n_pre / TARGET_BLOCK⌉ (1 for plastic-free parts).
     pub n_pre_blocks: usize,
-    /// Plastic projections only: forward position (into `fwd_target` and the weights) of each backward slot.
+    /// Plastic projections only: forward position (into `targets` and the weights) of each backward slot.
     pub bwd_pos: Vec<u32>,
     /// Plastic projections only: presynaptic index of each backward slot, less its block's start.
     pub bwd_pre: Vec<u16>,
@@ -154,37 +279,60 @@ impl ChunkSynapses {
             n_pre * n_blocks < u32::MAX as usize,
             "too many presynaptic neurons for one chunk part"
         );
-        let mut fwd_ptr = Vec::with_capacity(n_pre * n_blocks + 1);
-        fwd_ptr.push(0u64);
         let in_range = |k: usize| {
             let row = rows.row(k);
             row.partition_point(|&t| (t as usize) < lo)..row.partition_point(|&t| (t as usize) < hi)
         };
-        let mut fwd_target = huge_pages::vec_with_capacity((0..n_pre).map(|k| in_range(k).len()).sum());
-        for k in 0..n_pre {
-            let mut block = 0;
-            for &t in &rows.row(k)[in_range(k)] {
-                let local = t as usize - lo;
-                let target = local + post_offset;
-                // Close the segments of the blocks before this target's (sorted rows).
-                while target >= (block + 1) * TARGET_BLOCK {
-                    fwd_ptr.push(fwd_target.len() as u64);
-                    block += 1;
+        let total: usize = (0..n_pre).map(|k| in_range(k).len()).sum();
+        assert!(total < u32::MAX as usize, "too many synapses for one chunk part");
+        // Row k's synapses as (block, block-local target, distance from the previous target of
+        // the segment or from the block's first possible target).
+        let first = |block: usize| post_offset.saturating_sub(block * TARGET_BLOCK);
+        let placed = |k: usize| {
+            let mut at = (0, first(0));
+            rows.row(k)[in_range(k)].iter().map(move |&t| {
+                let target = t as usize - lo + post_offset;
+                let block = target / TARGET_BLOCK;
+                let local = target - block * TARGET_BLOCK;
+                if block != at.0 {
+                    at = (block, first(block));
                 }
-                fwd_target.push((target - block * TARGET_BLOCK) as u16);
+                let gap = local - at.1;
+                at.1 = local;
+                (block, local, gap)
+            })
+        };
+        let gaps_fit = (0..n_pre).all(|k| placed(k).all(|(_, _, gap)| gap <= MAX_GAP));
+        let mut fwd_ptr = Vec::with_capacity(n_pre * n_blocks + 1);
+        fwd_ptr.push(0u64);
+        let mut targets = if gaps_fit {
+            TargetIndex::Gaps(huge_pages::vec_with_capacity(total))
+        } else {
+            TargetIndex::Offsets(huge_pages::vec_with_capacity(total))
+        };
+        let mut stored = 0u64;
+        for k in 0..n_pre {
+            let mut segment = 0;
+            for (block, local, gap) in placed(k) {
+                // Close the segments of the blocks before this target's (sorted rows).
+                while block > segment {
+                    fwd_ptr.push(stored);
+                    segment += 1;
+                }
+                match &mut targets {
+                    TargetIndex::Gaps(g) => g.push(gap as u8),
+                    TargetIndex::Offsets(o) => o.push(local as u16),
+                }
+                stored += 1;
             }
-            while block < n_blocks {
-                fwd_ptr.push(fwd_target.len() as u64);
-                block += 1;
+            while segment < n_blocks {
+                fwd_ptr.push(stored);
+                segment += 1;
             }
         }
-        assert!(
-            fwd_target.len() < u32::MAX as usize,
-            "too many synapses for one chunk part"
-        );
         let mut s = ChunkSynapses {
             fwd_ptr,
-            fwd_target,
+            targets,
             n_blocks,
             post_offset,
             post_len,
@@ -197,8 +345,8 @@ impl ChunkSynapses {
             let mut counts = vec![0u64; post_len * n_pre_blocks];
             for k in 0..n_pre {
                 for (base, segment) in s.segments(k) {
-                    for f in segment {
-                        let local = base + s.fwd_target[f] as usize - post_offset;
+                    for t in s.targets(base, segment) {
+                        let local = base + t as usize - post_offset;
                         counts[local * n_pre_blocks + k / TARGET_BLOCK] += 1;
                     }
                 }
@@ -215,8 +363,8 @@ impl ChunkSynapses {
             // Ascending k, so every (post, block) list comes out sorted by presynaptic index.
             for k in 0..n_pre {
                 for (base, segment) in s.segments(k) {
-                    for f in segment {
-                        let local = base + s.fwd_target[f] as usize - post_offset;
+                    for (f, t) in segment.clone().zip(s.targets(base, segment)) {
+                        let local = base + t as usize - post_offset;
                         let cell = &mut cursor[local * n_pre_blocks + k / TARGET_BLOCK];
                         bwd_pre[*cell as usize] = (k % TARGET_BLOCK) as u16;
                         bwd_pos[*cell as usize] = f as u32;
@@ -237,8 +385,26 @@ impl ChunkSynapses {
         whole(&self.fwd_ptr, self.n_blocks, k)
     }
 
+    /// The first chunk-local neuron of this part in the target block starting at `base`, less
+    /// `base`: where the [`TargetIndex::Gaps`] of a segment start counting.
+    #[inline(always)]
+    pub fn first_target(&self, base: usize) -> u16 {
+        // (A block the part does not reach has empty segments: any start does.)
+        self.post_offset.saturating_sub(base).min(TARGET_BLOCK - 1) as u16
+    }
+
+    /// The block-local targets of the forward range `segment` of the block starting at `base`
+    /// (a segment of [`ChunkSynapses::segments`]); the chunk-local target is `base + t`. For
+    /// the hot loops, `with_targets!` gives each kind of index its own loop.
+    pub fn targets(&self, base: usize, segment: std::ops::Range<usize>) -> Targets<'_> {
+        match &self.targets {
+            TargetIndex::Gaps(g) => Targets::Gaps(GapTargets::new(&g[segment], self.first_target(base))),
+            TargetIndex::Offsets(o) => Targets::Offsets(o[segment].iter()),
+        }
+    }
+
     /// The synapses of presynaptic neuron `k`, block by block: (the block's first chunk-local
-    /// neuron, forward index range); the target of synapse `f` is `base + fwd_target[f]`.
+    /// neuron, forward index range); [`ChunkSynapses::targets`] gives their targets.
     #[inline(always)]
     pub fn segments(&self, k: usize) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
         (0..self.n_blocks).map(move |b| self.segment(k, b))
@@ -289,7 +455,7 @@ impl ChunkSynapses {
             v.capacity() * size_of::<T>()
         }
         bytes(&self.fwd_ptr)
-            + bytes(&self.fwd_target)
+            + self.targets.memory_bytes()
             + bytes(&self.bwd_ptr)
             + bytes(&self.bwd_pos)
             + bytes(&self.bwd_pre)
@@ -297,7 +463,7 @@ impl ChunkSynapses {
 
     /// Number of synapses in this chunk part.
     pub fn len(&self) -> usize {
-        self.fwd_target.len()
+        self.targets.len()
     }
 }
 
@@ -332,9 +498,10 @@ mod tests {
         assert_eq!(a.len() + b.len(), rows.targets.len());
         for part in [&a, &b] {
             for k in 0..50 {
-                for f in part.row_range(k) {
-                    let post = part.fwd_target[f] as usize - part.post_offset;
-                    assert_eq!(part.n_blocks, 1);
+                assert_eq!(part.n_blocks, 1);
+                let row = part.row_range(k);
+                for (f, t) in row.clone().zip(part.targets(0, row)) {
+                    let post = t as usize - part.post_offset;
                     let slot = part
                         .incoming_range(post)
                         .find(|&s| part.bwd_pos[s] as usize == f)
@@ -346,6 +513,53 @@ mod tests {
                 let pres = &part.bwd_pre[part.incoming_range(i)];
                 assert!(pres.windows(2).all(|w| w[0] < w[1]));
             }
+        }
+    }
+
+    /// Every row's targets, decoded from the part, as population indices.
+    fn decoded(part: &ChunkSynapses, n_pre: usize, lo: usize) -> Vec<Vec<u32>> {
+        (0..n_pre)
+            .map(|k| {
+                part.segments(k)
+                    .flat_map(|(base, segment)| part.targets(base, segment).map(move |t| base + t as usize))
+                    .map(|t| (t - part.post_offset + lo) as u32)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn targets_are_stored_as_gaps_when_every_gap_fits_in_a_byte() {
+        let rows = |targets: Vec<u32>| Rows {
+            row_ptr: vec![0, 1, targets.len() as u64],
+            targets,
+        };
+        // Gaps up to 255, counted from the part's first neuron (post_offset 7 in the chunk):
+        // one byte each.
+        let fits = rows(vec![200, 0, 255, 510]);
+        let part = ChunkSynapses::from_rows(&fits, 0, 600, 7, true);
+        let TargetIndex::Gaps(g) = &part.targets else {
+            panic!("gaps expected")
+        };
+        assert_eq!(g, &[200, 0, 255, 255]);
+        assert_eq!(decoded(&part, 2, 0), vec![vec![200], vec![0, 255, 510]]);
+        // One gap of 256 (or a first target 256 past the part's first neuron): offsets.
+        for targets in [vec![200, 0, 255, 511], vec![256, 0, 1, 2]] {
+            let part = ChunkSynapses::from_rows(&rows(targets.clone()), 0, 600, 7, true);
+            assert!(matches!(part.targets, TargetIndex::Offsets(_)));
+            assert_eq!(decoded(&part, 2, 0), vec![targets[..1].to_vec(), targets[1..].to_vec()]);
+        }
+        // Both kinds give the same targets and backward index for real rows, and the estimate
+        // of their size agrees with what is stored.
+        for (p, kind) in [(0.1, 1), (0.005, 2)] {
+            let rows = Rows::bernoulli(11, 0, 300, 5000, p);
+            let part = ChunkSynapses::from_rows(&rows, 1000, 5000, 3, true);
+            assert_eq!(part.targets.memory_bytes() / part.len(), kind, "p = {p}");
+            assert_eq!(expected_target_bytes(p, part.len() as f64), kind as f64, "p = {p}");
+            let want: Vec<Vec<u32>> = (0..300)
+                .map(|k| rows.row(k).iter().copied().filter(|&t| t >= 1000).collect())
+                .collect();
+            assert_eq!(decoded(&part, 300, 1000), want, "p = {p}");
         }
     }
 
@@ -362,11 +576,7 @@ mod tests {
             let mut targets = vec![];
             for (base, segment) in part.segments(k) {
                 second_block += usize::from(base > 0) * segment.len();
-                targets.extend(
-                    part.fwd_target[segment]
-                        .iter()
-                        .map(|&t| (base + t as usize - 1000) as u32),
-                );
+                targets.extend(part.targets(base, segment).map(|t| (base + t as usize - 1000) as u32));
             }
             assert_eq!(targets, rows.row(k), "row {k}");
             assert_eq!(part.row_range(k).len(), rows.row(k).len());
@@ -382,8 +592,9 @@ mod tests {
                 let (post, k) = part.slot_synapse(slot);
                 assert_eq!(post, i);
                 let f = part.bwd_pos[slot] as usize;
-                let (base, _) = part.segments(k).find(|(_, r)| r.contains(&f)).unwrap();
-                assert_eq!(base + part.fwd_target[f] as usize, 1000 + i);
+                let (base, segment) = part.segments(k).find(|(_, r)| r.contains(&f)).unwrap();
+                let t = part.targets(base, segment.clone()).nth(f - segment.start).unwrap();
+                assert_eq!(base + t as usize, 1000 + i);
             }
         }
     }

@@ -6,9 +6,11 @@
 //! number of synapses is an expectation (p·n_pre·n_post per projection, the actual count differs
 //! by a few standard deviations √(p·n_pre·n_post) at most):
 //!
-//! * synapses, per chunk of neurons (one or two per thread) and projection: 2 B per static
-//!   synapse (16-bit target offsets) and 16 B per plastic one (target, f64 weight, 32-bit
-//!   backward position, 16-bit backward presynaptic offset), plus the 8-byte row pointers:
+//! * synapses, per chunk of neurons (one or two per thread) and projection: 1 B per static
+//!   synapse (8-bit distances between targets; 2 B, 16-bit offsets, where a connection
+//!   probability below about 0.05 makes a distance over 255 likely) and 15 B per plastic one
+//!   (target, f64 weight, 32-bit backward position, 16-bit backward presynaptic offset), plus
+//!   the 8-byte row pointers:
 //!   n_pre per target block of 65,536 neurons for every chunk, and for plastic projections
 //!   n_post per presynaptic block;
 //! * neuron state: voltage and scratch (8 or 4 B per neuron by `precision`), one synaptic
@@ -31,15 +33,13 @@
 
 use std::fmt;
 
-use crate::connectivity::TARGET_BLOCK;
+use crate::connectivity::{TARGET_BLOCK, expected_target_bytes};
 use crate::layout::Layout;
 use crate::spec::{NetworkSpec, Precision};
 
-/// Bytes per static synapse (its 16-bit target offset).
-pub const STATIC_SYNAPSE_BYTES: f64 = 2.0;
-/// Bytes per plastic synapse: target (2), weight (8), backward position (4) and presynaptic
-/// offset (2).
-pub const PLASTIC_SYNAPSE_BYTES: f64 = 16.0;
+/// Bytes per plastic synapse besides its target: weight (8), backward position (4) and
+/// presynaptic offset (2).
+pub const PLASTIC_SYNAPSE_BYTES: f64 = 14.0;
 
 /// Networks estimated at this size or more are worth a line before the run (1 GiB).
 pub const LARGE_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -111,6 +111,7 @@ impl MemoryEstimate {
             let post = &layout.populations[post];
             let n_post = post.len as f64;
             let synapses = p.probability * n_pre * n_post;
+            let target_bytes = expected_target_bytes(p.probability, synapses);
             let plastic = p.plasticity.is_some();
             let mut pointers = 0.0;
             for &(lo, hi) in &chunks {
@@ -137,10 +138,10 @@ impl MemoryEstimate {
                 m.recording_bytes += k * 32.0;
                 // Drawing the sample may index every synapse once (4 B each).
                 sampling = sampling.max(synapses * 4.0 + k * 24.0);
-                synapses * PLASTIC_SYNAPSE_BYTES + pointers
+                synapses * (target_bytes + PLASTIC_SYNAPSE_BYTES) + pointers
             } else {
                 m.static_synapses += synapses;
-                synapses * STATIC_SYNAPSE_BYTES + pointers
+                synapses * target_bytes + pointers
             };
             if plastic {
                 m.plastic_bytes += parts;

@@ -5,7 +5,7 @@
 //! §2.7 steps 1–3, 4–5 and 8); every per-neuron and per-synapse sequence of operations is the
 //! same for any chunking.
 
-use crate::connectivity::{ChunkSynapses, TARGET_BLOCK};
+use crate::connectivity::{ChunkSynapses, TARGET_BLOCK, TargetIndex, with_targets};
 use crate::layout::Source;
 use crate::neuron::detect_spikes;
 use crate::order_free_sum::sum_and_sum_of_squares_guessing;
@@ -243,8 +243,10 @@ impl ChunkState {
             if let Source::Population(_) = proj.source {
                 for &s in spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre) {
                     let row = part.row_range(s as usize - proj.pre_start);
-                    for t in part.fwd_target[row.clone()].iter().step_by(32) {
-                        prefetch(t);
+                    // One hint per 64-byte line of the row's targets.
+                    match &part.targets {
+                        TargetIndex::Gaps(g) => g[row.clone()].iter().step_by(64).for_each(prefetch),
+                        TargetIndex::Offsets(o) => o[row.clone()].iter().step_by(32).for_each(prefetch),
                     }
                     if rule.is_some() {
                         for w in weights[row].iter().step_by(8) {
@@ -351,19 +353,18 @@ fn deliver<F: StateFloat>(
             let k = s as usize - proj.pre_start;
             for b in 0..part.n_blocks {
                 let (base, segment) = part.segment(k, b);
-                let targets = &part.fwd_target[segment.clone()];
-                let weights = &mut part_weights[segment];
+                let weights = &mut part_weights[segment.clone()];
                 let (cur, x) = (target_block(cur, base), &x[this.lo + base..]);
-                if rule.pre.active {
-                    for (&t, w) in targets.iter().zip(weights) {
+                with_targets!(part, base, segment, |targets| if rule.pre.active {
+                    for (t, w) in targets.zip(weights) {
                         cur[t as usize] += F::from_f64(*w * inv_tau);
                         *w = rule.on_pre(*w, x[t as usize] * x_scale);
                     }
                 } else {
-                    for (&t, w) in targets.iter().zip(weights) {
+                    for (t, w) in targets.zip(weights) {
                         cur[t as usize] += F::from_f64(*w * inv_tau);
                     }
-                }
+                })
             }
         }
         lap(Phase::PlasticDelivery);
@@ -397,9 +398,9 @@ fn kick_targets<F: StateFloat>(part: &ChunkSynapses, cur: &mut [F], pre: impl It
     for k in pre {
         for (base, segment) in part.segments(k) {
             let cur = target_block(cur, base);
-            for &t in &part.fwd_target[segment] {
+            with_targets!(part, base, segment, |targets| for t in targets {
                 cur[t as usize] += kick;
-            }
+            })
         }
     }
 }

@@ -298,7 +298,7 @@ impl Simulation {
                 let mut pairs = Vec::with_capacity(part.len());
                 for k in 0..proj.n_pre {
                     for (base, segment) in part.segments(k) {
-                        for &t in &part.fwd_target[segment] {
+                        for t in part.targets(base, segment) {
                             pairs.push(((c.lo + base + t as usize) as u32, (proj.pre_start + k) as u32));
                         }
                     }
