@@ -243,11 +243,7 @@ impl ChunkState {
             if let Source::Population(_) = proj.source {
                 for &s in spikes_in(spikes, proj.pre_start, proj.pre_start + proj.n_pre) {
                     let row = part.row_range(s as usize - proj.pre_start);
-                    // One hint per 64-byte line of the row's targets.
-                    match &part.targets {
-                        TargetIndex::Gaps(g) => g[row.clone()].iter().step_by(64).for_each(prefetch),
-                        TargetIndex::Offsets(o) => o[row.clone()].iter().step_by(32).for_each(prefetch),
-                    }
+                    prefetch_targets(part, row.clone());
                     if rule.is_some() {
                         for w in weights[row].iter().step_by(8) {
                             prefetch(w);
@@ -287,6 +283,14 @@ struct ThisChunk<'a> {
 
 /// Step 1: this step's external spikes kick their targets in this chunk.
 fn kick_inputs<F: StateFloat>(parts: &[ChunkSynapses], state: &mut NeuronState<F>, ctx: &StepContext) {
+    // All of this step's rows asked for first, so that their memory latencies overlap.
+    for (p, proj) in ctx.network.projections.iter().enumerate() {
+        if let Source::Input(x) = proj.source {
+            for &k in &ctx.input_spikes[x] {
+                prefetch_targets(&parts[p], parts[p].row_range(k as usize));
+            }
+        }
+    }
     for (p, proj) in ctx.network.projections.iter().enumerate() {
         if let Source::Input(x) = proj.source {
             let part = &parts[p];
@@ -445,6 +449,15 @@ pub(super) fn mean_and_std(n: usize, (sum, sum_sq): (f64, f64), sqrt_n: f64) -> 
     let mean = sum / n as f64;
     let var = (sum_sq / n as f64 - mean * mean).max(0.0);
     (mean * sqrt_n, var.sqrt() * sqrt_n)
+}
+
+/// Asks for every 64-byte line of the targets of the forward range `row` of `part`.
+#[inline(always)]
+fn prefetch_targets(part: &ChunkSynapses, row: std::ops::Range<usize>) {
+    match &part.targets {
+        TargetIndex::Gaps(g) => g[row].iter().step_by(64).for_each(prefetch),
+        TargetIndex::Offsets(o) => o[row].iter().step_by(32).for_each(prefetch),
+    }
 }
 
 /// How many incoming synapses ahead a post-spike update asks for its weight: enough to cover a
