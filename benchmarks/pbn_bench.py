@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1, help="rates mode only (pbn bench uses seed 1)")
     ap.add_argument("--precision", choices=["f64", "f32"], default="f64", help="voltages and currents")
+    ap.add_argument("--correlation", type=float, default=C.CORRELATION, help="rates mode: input correlation c")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     pbn = pbn_binary()
@@ -58,12 +59,13 @@ def main():
               f"simulated ({res['wall_s_per_simulated_s']:.4f} s/s), rates E {res['rates_hz'][0]:.2f} "
               f"I {res['rates_hz'][1]:.2f} Hz", flush=True)
     else:
-        out_dir = os.path.join(HERE, "out", "pbn_runs", f"{args.precision}_s{args.seed}_T{int(args.duration_ms)}")
+        out_dir = os.path.join(HERE, "out", "pbn_runs",
+                               f"{args.precision}_s{args.seed}_T{int(args.duration_ms)}_c{args.correlation:g}")
         shutil.rmtree(out_dir, ignore_errors=True)  # pbn refuses to overwrite a run directory
         cmd = [pbn, "run", os.path.join(ROOT, "examples", "istdp_i_to_e.toml"), "--quiet",
                "--out", out_dir, "--seed", str(args.seed), "--threads", str(args.threads),
                "--set", f"n={args.n}", "--set", f"duration_ms={args.duration_ms!r}",
-               "--set", f"inputs.0.correlation={C.CORRELATION!r}", "--set", f"precision={args.precision}"]
+               "--set", f"inputs.0.correlation={args.correlation!r}", "--set", f"precision={args.precision}"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         meta = json.load(open(os.path.join(out_dir, "meta.json")))
         t = np.load(os.path.join(out_dir, "spike_times_ms.npy"))
@@ -72,7 +74,7 @@ def main():
         w = meta["summary"]["plastic_weights"]["I_to_E"]
         res = {
             "simulator": "pbn", "precision": args.precision, "version": version, "command": " ".join(cmd[1:]), "n": args.n,
-            "seed": args.seed, "simulated_s": T * 1e-3,
+            "seed": args.seed, "simulated_s": T * 1e-3, "correlation": args.correlation,
             "rates_hz": C.rates_from_spikes(t, i, ne, ni, 0.0, T),
             "rates_window_hz": C.rates_from_spikes(t, i, ne, ni, 0.0, min(T, C.RATE_WINDOW_MS)),
             "rate_window_ms": min(T, C.RATE_WINDOW_MS),

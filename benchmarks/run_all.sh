@@ -8,6 +8,7 @@
 #
 # Environment knobs (defaults): ROUNDS=3  N=5000  T_MS=10000 (pbn, Brian2)  T_REF_MS=2000 (reference)
 # PBN_THREADS="1 2"  PBN_PRECISIONS="f64 f32"  F32_CHECK_SEEDS=3  BRIAN_THREADS="0 1 2" (openmp_threads; 0 = no OpenMP)  NOISE_SEEDS=6
+# UNCORRELATED_SEEDS=3 (pbn and Brian2 with c = 0, the sharp rate check)
 # SKIP_INSTALL=1 (reuse .venv)  SKIP_CARGO=1 (use existing binary)  PBN=path/to/pbn
 # RESULTS_MD=benchmarks/RESULTS.md
 set -euo pipefail
@@ -25,6 +26,7 @@ PBN_PRECISIONS="${PBN_PRECISIONS:-f64 f32}"
 F32_CHECK_SEEDS="${F32_CHECK_SEEDS:-3}"
 BRIAN_THREADS="${BRIAN_THREADS:-0 1 2}"
 NOISE_SEEDS="${NOISE_SEEDS:-6}"
+UNCORRELATED_SEEDS="${UNCORRELATED_SEEDS:-3}"
 RESULTS_MD="${RESULTS_MD:-$HERE/RESULTS.md}"
 export PBN="${PBN:-$ROOT/target/release/pbn}"
 PY="$HERE/.venv/bin/python"
@@ -91,6 +93,15 @@ done
 for s in $(seq 1 "$F32_CHECK_SEEDS"); do
   timeout "$LIMIT" "$PY" pbn_bench.py rates --precision f32 --n "$N" --seed "$s" --duration-ms "$T_MS" \
     --json "$OUT/pbn32rates_T${T_MS}_s${s}.json"
+done
+
+# 4b. The same check with independent input (c = 0), where the seed-to-seed spread is small: pbn and
+# Brian2 (no OpenMP), seeds 1..UNCORRELATED_SEEDS, T = T_MS.
+for s in $(seq 1 "$UNCORRELATED_SEEDS"); do
+  timeout "$LIMIT" "$PY" pbn_bench.py rates --n "$N" --seed "$s" --duration-ms "$T_MS" --correlation 0 \
+    --json "$OUT/pbnrates0_s${s}.json"
+  timeout "$LIMIT" "$PY" brian2_bench.py --n "$N" --threads 0 --seed "$s" --duration-ms "$T_MS" --correlation 0 \
+    --build-dir "$HERE/out/brian2_build_c0" --json "$OUT/brian2c0_s${s}.json"
 done
 
 # 5. Interleaved timing rounds --------------------------------------------------------------------
