@@ -14,6 +14,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# A RESULTS_MD given relative is relative to where the script was started, not to benchmarks/.
+[[ -n "${RESULTS_MD:-}" ]] && RESULTS_MD="$(realpath -m "$RESULTS_MD")"
 ROOT="$(dirname "$HERE")"
 cd "$HERE"
 

@@ -15,7 +15,7 @@ duration_ms() { if [ "$1" -le 5000 ]; then echo 10000; elif [ "$1" -le 10000 ]; 
   echo
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "Simulated time: 10 s for N ≤ 5000, 4 s for N = 10000, 2 s above; wall time of the run only (construction separate)."
-  echo "Bytes per synapse: all synapse arrays (row pointers, 16-bit targets; plastic: f64 weight and the backward"
+  echo "Bytes per synapse: all synapse arrays (row pointers, one-byte target gaps; plastic: f64 weight and the backward"
   echo "index) over the synapse count. Peak memory: the whole process (resident)."
   echo
   echo "| N | synapses | state | threads | build s | wall s / sim s | synaptic events / s | B / static synapse | B / plastic synapse | peak MiB | E Hz | I Hz |"

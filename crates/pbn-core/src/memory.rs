@@ -21,15 +21,16 @@
 //!   (8 B per mother spike of a chunk);
 //! * recording: sampled synapses (32 B each) and neurons, and the output streams' buffers;
 //! * transient, during construction: a projection's connection lists before they are split into
-//!   chunks (about 5 B per synapse, while the projections before it are already stored: on top
+//!   chunks (about 6 B per synapse, while the projections before it are already stored: on top
 //!   of what a run holds, this matters for the largest projection when it comes first); at the
-//!   end: one plastic projection's synapses copied out for `final_weights` (16 B each), while
-//!   the allocator still holds about 1 B per synapse of the build's largest lists.
+//!   end: one plastic projection's synapses copied out for `final_weights` (about 24 B each
+//!   while they are written), while the allocator still holds about 1 B per synapse of the
+//!   build's largest lists.
 //!
 //! Against the peak resident memory the OS reports for `pbn run` (default network at N = 40,000
-//! and 80,000: 673 MiB and 2.54 GiB; examples/istdp_i_to_e.toml at N = 40,000: 1.20 GiB), the
-//! estimate is within 6 % (690 MiB, 2.7 GiB, 1.17 GiB); the process's own code and stacks (some
-//! MiB) are not included.
+//! and 80,000: 672 MiB and 2.54 GiB; examples/istdp_i_to_e.toml at N = 40,000: 1.19 GiB;
+//! 2026-11-30, one-byte targets), the estimate is within 6 % (690 MiB, 2.7 GiB, 1.2 GiB); the
+//! process's own code and stacks (some MiB) are not included.
 
 use std::fmt;
 
@@ -132,7 +133,8 @@ impl MemoryEstimate {
             let parts = if plastic {
                 m.plastic_synapses += synapses;
                 if spec.record.final_weights {
-                    m.final_weights_bytes = m.final_weights_bytes.max(synapses * 16.0);
+                    // (pre, post, w): 16 B, and about 8 B more while they are written (measured).
+                    m.final_weights_bytes = m.final_weights_bytes.max(synapses * 24.0);
                 }
                 let k = (spec.record.weight_samples as f64).min(synapses);
                 m.recording_bytes += k * 32.0;
@@ -151,9 +153,9 @@ impl MemoryEstimate {
             // Rows::bernoulli: one list per presynaptic neuron (4 B per target with 20 %
             // headroom, 24 B per list), copied into one flat array (4 B per target, 8 B row
             // offsets) that is then split into the chunk parts; the lists are freed as they are
-            // copied, and the allocator returns most of them (measured: about 1 B per synapse is
+            // copied, and the allocator returns most of them (measured: about 2 B per synapse is
             // still held when the parts are built).
-            let rows = 5.0 * synapses + 32.0 * (n_pre + 1.0);
+            let rows = 6.0 * synapses + 32.0 * (n_pre + 1.0);
             build_peak = build_peak.max(built_before + rows + parts);
             built_before += parts;
             largest = largest.max(synapses);
