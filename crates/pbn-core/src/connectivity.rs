@@ -222,6 +222,14 @@ macro_rules! with_targets {
 }
 pub(crate) use with_targets;
 
+/// Where the gaps of a segment start counting, for a part whose first neuron sits at chunk-local
+/// `post_offset`, in the target block starting at `base`: the one rule the encoder
+/// ([`ChunkSynapses::from_rows`]) and the decoder ([`ChunkSynapses::first_target`]) share.
+fn gaps_start(post_offset: usize, base: usize) -> u16 {
+    // (A block the part does not reach has empty segments: any start does.)
+    post_offset.saturating_sub(base).min(TARGET_BLOCK - 1) as u16
+}
+
 /// Bytes per synapse that a part's [`TargetIndex`] is expected to take, for `synapses` synapses
 /// of connection probability `p` (1 when no gap over 255 is expected, 2 otherwise).
 pub fn expected_target_bytes(p: f64, synapses: f64) -> f64 {
@@ -287,7 +295,7 @@ impl ChunkSynapses {
         assert!(total < u32::MAX as usize, "too many synapses for one chunk part");
         // Row k's synapses as (block, block-local target, distance from the previous target of
         // the segment or from the block's first possible target).
-        let first = |block: usize| post_offset.saturating_sub(block * TARGET_BLOCK);
+        let first = |block: usize| usize::from(gaps_start(post_offset, block * TARGET_BLOCK));
         let placed = |k: usize| {
             let mut at = (0, first(0));
             rows.row(k)[in_range(k)].iter().map(move |&t| {
@@ -389,8 +397,7 @@ impl ChunkSynapses {
     /// `base`: where the [`TargetIndex::Gaps`] of a segment start counting.
     #[inline(always)]
     pub fn first_target(&self, base: usize) -> u16 {
-        // (A block the part does not reach has empty segments: any start does.)
-        self.post_offset.saturating_sub(base).min(TARGET_BLOCK - 1) as u16
+        gaps_start(self.post_offset, base)
     }
 
     /// The block-local targets of the forward range `segment` of the block starting at `base`
