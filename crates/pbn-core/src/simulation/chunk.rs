@@ -360,9 +360,19 @@ fn deliver<F: StateFloat>(
                 let weights = &mut part_weights[segment.clone()];
                 let (cur, x) = (target_block(cur, base), &x[this.lo + base..]);
                 with_targets!(part, base, segment, |targets| if rule.pre.active {
-                    for (t, w) in targets.zip(weights) {
-                        cur[t as usize] += F::from_f64(*w * inv_tau);
-                        *w = rule.on_pre(*w, x[t as usize] * x_scale);
+                    let mut targets = targets;
+                    for weights in weights.chunks_mut(PRE_BATCH) {
+                        // The kicks and trace reads (scattered) first, then the weight updates
+                        // (contiguous, so they vectorise); each kick still uses the weight
+                        // before its update.
+                        let mut x_post = [0.0; PRE_BATCH];
+                        for ((w, t), xp) in weights.iter().zip(&mut targets).zip(&mut x_post) {
+                            cur[t as usize] += F::from_f64(*w * inv_tau);
+                            *xp = x[t as usize] * x_scale;
+                        }
+                        for (w, &xp) in weights.iter_mut().zip(&x_post) {
+                            *w = rule.on_pre(*w, xp);
+                        }
                     }
                 } else {
                     for (t, w) in targets.zip(weights) {
@@ -459,6 +469,9 @@ fn prefetch_targets(part: &ChunkSynapses, row: std::ops::Range<usize>) {
         TargetIndex::Offsets(o) => o[row].iter().step_by(32).for_each(prefetch),
     }
 }
+
+/// Presynaptic events per batch of plastic delivery (see `deliver`): the batch's traces stay in L1.
+const PRE_BATCH: usize = 128;
 
 /// How many incoming synapses ahead a post-spike update asks for its weight: enough to cover a
 /// main-memory latency at a few ns per update (24 and 96 were slower at N = 20,000).
