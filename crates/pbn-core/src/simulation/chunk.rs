@@ -191,9 +191,16 @@ impl ChunkState {
         with_state!(&mut self.neurons, s => s.current_mut(source)[l] = StateFloat::from_f64(value))
     }
 
-    /// Number of current sources.
-    pub(super) fn n_currents(&self) -> usize {
-        with_state!(&self.neurons, s => s.n_currents)
+    /// Appends, for each chunk-local neuron in `locals`, its voltage (mV) and then its current
+    /// from each source (mV/ms).
+    pub(super) fn push_neuron_values(&self, locals: impl Iterator<Item = usize>, out: &mut Vec<f64>) {
+        with_state!(&self.neurons, s => {
+            let v = s.v();
+            for l in locals {
+                out.push(v[l].to_f64());
+                out.extend((0..s.n_currents).map(|k| s.current(k)[l].to_f64()));
+            }
+        })
     }
 
     /// Steps 1–3 for this chunk.

@@ -168,26 +168,55 @@ impl RecordSchedule {
         }
     }
 
+    /// The sampled neurons of chunk `chunk`, as (chunk, chunk-local index): a run of
+    /// `neuron_refs`, which ascend by id and so by chunk.
+    pub(super) fn sampled_in(&self, chunk: usize) -> &[(usize, usize)] {
+        let refs = &self.neuron_refs;
+        &refs[refs.partition_point(|r| r.0 < chunk)..refs.partition_point(|r| r.0 <= chunk)]
+    }
+
+    /// This step's voltage and currents of the sampled neurons of `chunk` (index `c`) into `out`:
+    /// per neuron, in `neuron_refs` order, the voltage then one value per current source. With
+    /// several threads, the thread that delivers to a chunk calls this, so that the serial work
+    /// reads a few contiguous lines instead of the chunk's scattered state (which would also pull
+    /// that state's cache lines away from its owner's core).
+    pub(super) fn sample_neurons(&self, c: usize, chunk: &ChunkState, out: &mut Vec<f64>) {
+        out.clear();
+        chunk.push_neuron_values(self.sampled_in(c).iter().map(|&(_, l)| l), out);
+    }
+
     /// Whether the records after step `step` include weight statistics.
     pub(super) fn weight_stats_due(&self, step: u64) -> bool {
         step.is_multiple_of(self.weight_steps) && !self.plan.plastic.is_empty()
     }
 }
 
+/// What a step produced that the recorder reads besides the chunks.
+pub(super) struct StepOutcome<'a> {
+    /// The step's spikes, all chunks, ids ascending.
+    pub(super) spikes: &'a [u32],
+    /// Per chunk, what [`RecordSchedule::sample_neurons`] gave for this step.
+    pub(super) samples: &'a [Vec<f64>],
+    /// When given, the (mean, std) of every plastic projection (in plan order), computed by the
+    /// caller (who then updates `weight_max`); otherwise they are computed here when due.
+    pub(super) weight_stats: Option<&'a [(f64, f64)]>,
+}
+
 impl Recorder {
     /// Hands the records after step `step` to the sink and applies the runaway guard.
-    /// `weight_stats`, when given, holds the (mean, std) of every plastic projection (in plan
-    /// order) computed by the caller (who then updates `weight_max`); otherwise they are
-    /// computed here when due.
     pub(super) fn record(
         &mut self,
         network: &Network,
         step: u64,
         chunks: &[ChunkState],
-        spikes: &[u32],
-        weight_stats: Option<&[(f64, f64)]>,
+        outcome: StepOutcome,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
+        let StepOutcome {
+            spikes,
+            samples,
+            weight_stats,
+        } = outcome;
         let (dt_ms, sqrt_n, layout) = (network.dt_ms, network.sqrt_n, &network.layout);
         let schedule = &network.schedule;
         let t = step as f64 * dt_ms;
@@ -208,14 +237,17 @@ impl Recorder {
             rec.rate_counts.fill(0);
         }
         if !schedule.neuron_refs.is_empty() {
-            let n = schedule.neuron_refs.len();
-            for (k, &(c, l)) in schedule.neuron_refs.iter().enumerate() {
-                let chunk = &chunks[c];
-                rec.v_sum[k] += chunk.voltage(l);
-                for s in 0..chunk.n_currents() {
-                    rec.current_sum[s * n + k] += chunk.current(s, l);
+            let (n, n_currents) = (schedule.neuron_refs.len(), network.current_decay.len());
+            let per_neuron = samples.iter().flat_map(|values| values.chunks_exact(1 + n_currents));
+            let mut k = 0;
+            for values in per_neuron {
+                rec.v_sum[k] += values[0];
+                for (s, &current) in values[1..].iter().enumerate() {
+                    rec.current_sum[s * n + k] += current;
                 }
+                k += 1;
             }
+            assert_eq!(k, n, "a value for every sampled neuron");
             if i.is_multiple_of(schedule.neuron_steps) {
                 let inv = 1.0 / schedule.neuron_steps as f64;
                 let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
