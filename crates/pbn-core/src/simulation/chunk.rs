@@ -142,12 +142,17 @@ pub(super) struct ChunkState {
     pub(super) spikes: Vec<u32>,
     /// The first neuron whose voltage became NaN.
     pub(super) nan_neuron: Option<usize>,
+    /// Per sampled neuron of this chunk (`RecordSchedule::sampled_in`), the sums over the
+    /// current record block of its voltage and then of its current from each source: kept by
+    /// the chunk, so that the thread that delivers to it adds them every step and no other
+    /// core reads its neurons' state.
+    pub(super) sample_sums: Vec<f64>,
 }
 
 impl ChunkState {
-    /// Zero state for `wiring`'s neurons with `n_currents` current sources; plastic parts start
-    /// at their projection's initial weight.
-    pub(super) fn new(wiring: &ChunkWiring, network: &Network, precision: Precision) -> Self {
+    /// Zero state for the neurons of chunk `c` (`wiring`) with `n_currents` current sources;
+    /// plastic parts start at their projection's initial weight.
+    pub(super) fn new(c: usize, wiring: &ChunkWiring, network: &Network, precision: Precision) -> Self {
         let (len, n_currents) = (wiring.len(), network.current_decay.len());
         let neurons = match precision {
             Precision::F64 => Neurons::F64(NeuronState::new(len, n_currents)),
@@ -168,6 +173,7 @@ impl ChunkState {
             weights,
             spikes: vec![],
             nan_neuron: None,
+            sample_sums: vec![0.0; network.schedule.sampled_in(c).len() * (1 + n_currents)],
         }
     }
 
@@ -191,14 +197,26 @@ impl ChunkState {
         with_state!(&mut self.neurons, s => s.current_mut(source)[l] = StateFloat::from_f64(value))
     }
 
-    /// Appends, for each chunk-local neuron in `locals`, its voltage (mV) and then its current
-    /// from each source (mV/ms).
-    pub(super) fn push_neuron_values(&self, locals: impl Iterator<Item = usize>, out: &mut Vec<f64>) {
-        with_state!(&self.neurons, s => {
-            let v = s.v();
-            for l in locals {
-                out.push(v[l].to_f64());
-                out.extend((0..s.n_currents).map(|k| s.current(k)[l].to_f64()));
+    /// Number of current sources.
+    pub(super) fn n_currents(&self) -> usize {
+        with_state!(&self.neurons, s => s.n_currents)
+    }
+
+    /// Adds this step's voltage and currents of the chunk-local neurons `locals` (the chunk's
+    /// sampled neurons, in order) to `sample_sums`; with `restart`, to zero instead (a new
+    /// record block: 0 + x, as a sum reset to zero would give).
+    pub(super) fn accumulate_samples(&mut self, locals: impl Iterator<Item = usize>, restart: bool) {
+        let Self {
+            neurons, sample_sums, ..
+        } = self;
+        let from = |sum: f64| if restart { 0.0 } else { sum };
+        with_state!(neurons, s => {
+            let per_neuron = 1 + s.n_currents;
+            for (sums, l) in sample_sums.chunks_exact_mut(per_neuron).zip(locals) {
+                sums[0] = from(sums[0]) + s.v()[l].to_f64();
+                for (k, sum) in sums[1..].iter_mut().enumerate() {
+                    *sum = from(*sum) + s.current(k)[l].to_f64();
+                }
             }
         })
     }

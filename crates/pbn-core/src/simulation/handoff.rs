@@ -10,9 +10,9 @@
 //! | turn ([`Kind`]) | each thread t may write                                  | and read (shared by all)          |
 //! |-----------------|---------------------------------------------------------|-----------------------------------|
 //! | `Advance` (P1)  | the chunks of its advance run and their spike slots      | inputs, serial state               |
-//! | `Deliver` (P2)  | the chunks of its deliver run, their max, sum and sample slots; the last thread also the inputs | every spike slot, serial state |
+//! | `Deliver` (P2)  | the chunks of its deliver run, their max and sum slots; the last thread also the inputs | every spike slot, serial state |
 //! | `SecondPass` (P3) | the sum slots of its deliver run                      | the chunks of its deliver run      |
-//! | `Between` steps | thread 0 only: inputs and serial state                   | chunks, max, sum and sample slots  |
+//! | `Between` steps | thread 0 only: inputs and serial state                   | chunks, max and sum slots          |
 //!
 //! Why that is sound:
 //! - **Disjoint runs.** The partition's runs of one phase are ascending, non-overlapping ranges
@@ -63,9 +63,6 @@ pub(super) struct Slots {
     /// Per chunk, the fixed-point (Σw, Σw²) of each recorded plastic projection (P2/P3 →
     /// between).
     pub(super) sums: Vec<Vec<(i128, i128)>>,
-    /// Per chunk, this step's values of its sampled neurons (P2 → between; see
-    /// `RecordSchedule::sample_neurons`).
-    pub(super) samples: Vec<Vec<f64>>,
 }
 
 impl Slots {
@@ -75,7 +72,6 @@ impl Slots {
             spikes: vec![vec![]; n_chunks],
             maxima: vec![vec![]; n_chunks],
             sums: vec![vec![]; n_chunks],
-            samples: vec![vec![]; n_chunks],
         }
     }
 }
@@ -120,7 +116,6 @@ pub(super) struct Stage<'s> {
     spike_slots: Shared<'s, Vec<u32>>,
     max_slots: Shared<'s, Vec<f64>>,
     sum_slots: Shared<'s, Vec<(i128, i128)>>,
-    sample_slots: Shared<'s, Vec<f64>>,
     /// From `&'s mut` borrows: raw, so that references are derived from them phase by phase.
     inputs: NonNull<InputState>,
     serial: NonNull<SerialState>,
@@ -148,7 +143,6 @@ impl<'s> Stage<'s> {
     pub(super) fn new(network: &'s Network, state: &'s mut State, slots: &'s mut Slots) -> Self {
         let n = state.chunks.len();
         assert!(slots.spikes.len() == n && slots.maxima.len() == n && slots.sums.len() == n);
-        assert!(slots.samples.len() == n);
         let partition = &network.partition;
         for runs in [&partition.advance, &partition.deliver] {
             // Disjoint by construction; checked because soundness rests on it.
@@ -162,7 +156,6 @@ impl<'s> Stage<'s> {
             spike_slots: Shared::new(&mut slots.spikes),
             max_slots: Shared::new(&mut slots.maxima),
             sum_slots: Shared::new(&mut slots.sums),
-            sample_slots: Shared::new(&mut slots.samples),
             inputs: NonNull::from(&mut state.inputs),
             serial: NonNull::from(&mut state.serial),
             _state: PhantomData,
@@ -263,8 +256,6 @@ pub(super) struct DeliverView<'v> {
     /// The run's max and sum slots.
     pub(super) max_slots: &'v mut [Vec<f64>],
     pub(super) sum_slots: &'v mut [Vec<(i128, i128)>],
-    /// The run's sample slots.
-    pub(super) sample_slots: &'v mut [Vec<f64>],
     pub(super) serial: &'v SerialState,
     /// The inputs, for the last thread (it prepares the next step's).
     pub(super) inputs: Option<&'v mut InputState>,
@@ -282,7 +273,6 @@ pub(super) struct SecondPassView<'v> {
 pub(super) struct SlotsView<'v> {
     pub(super) max_slots: &'v [Vec<f64>],
     pub(super) sum_slots: &'v [Vec<(i128, i128)>],
-    pub(super) sample_slots: &'v [Vec<f64>],
 }
 
 /// Between steps, thread 0's serial work.
@@ -328,7 +318,7 @@ impl Turn<'_, '_> {
             "only the last thread prepares the inputs"
         );
         let run = stage.network.partition.deliver[t].clone();
-        // SAFETY: a Deliver turn; the run's chunks and max/sum/sample slots are this thread's alone;
+        // SAFETY: a Deliver turn; the run's chunks and max/sum slots are this thread's alone;
         // nobody writes a spike slot or the serial state in P2, and nobody but the last thread
         // touches the inputs.
         unsafe {
@@ -338,8 +328,7 @@ impl Turn<'_, '_> {
                 chunks: stage.chunks.part_mut(run.clone()),
                 spike_slots: stage.spike_slots.all(),
                 max_slots: stage.max_slots.part_mut(run.clone()),
-                sum_slots: stage.sum_slots.part_mut(run.clone()),
-                sample_slots: stage.sample_slots.part_mut(run),
+                sum_slots: stage.sum_slots.part_mut(run),
                 serial: &*stage.serial(),
                 inputs: prepare.then(|| &mut *stage.inputs()),
             }
@@ -371,7 +360,6 @@ impl Turn<'_, '_> {
             SlotsView {
                 max_slots: stage.max_slots.all(),
                 sum_slots: stage.sum_slots.all(),
-                sample_slots: stage.sample_slots.all(),
             }
         }
     }
@@ -390,7 +378,6 @@ impl Turn<'_, '_> {
                 slots: SlotsView {
                     max_slots: stage.max_slots.all(),
                     sum_slots: stage.sum_slots.all(),
-                    sample_slots: stage.sample_slots.all(),
                 },
                 inputs: &mut *stage.inputs(),
                 serial: &mut *stage.serial(),

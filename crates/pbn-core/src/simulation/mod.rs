@@ -386,19 +386,16 @@ impl Simulation {
             s.resume();
         }
         let first = self.state.serial.step;
-        let mut samples = vec![vec![]; self.state.chunks.len()];
         while self.state.serial.step < target && !self.state.serial.stop_requested {
             if self.state.serial.step > first && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 break;
             }
             self.step_once();
             let state = &mut self.state;
-            for (c, (chunk, out)) in state.chunks.iter().zip(&mut samples).enumerate() {
-                self.network.schedule.sample_neurons(c, chunk, out);
+            for (c, chunk) in state.chunks.iter_mut().enumerate() {
+                self.network.schedule.accumulate_samples(c, chunk, state.serial.step);
             }
-            state
-                .serial
-                .after_step(&self.network, &state.chunks, &samples, sink, None)?;
+            state.serial.after_step(&self.network, &state.chunks, sink, None)?;
             lap(&mut self.stopwatch, Phase::Recording);
         }
         Ok(())

@@ -47,8 +47,6 @@ pub(super) struct Recorder {
     /// Per plastic projection, the largest |scaled weight| at the previous record: the guess
     /// that lets the next weight statistics read the weights once (see `order_free_sum`).
     pub(super) weight_max: Vec<Option<f64>>,
-    pub(super) v_sum: Vec<f64>,
-    pub(super) current_sum: Vec<f64>,
     pub(super) guard_counts: Vec<u64>,
     /// Steps counted in `guard_counts` so far (the current window's elapsed part).
     pub(super) guard_elapsed: u64,
@@ -58,13 +56,11 @@ impl Recorder {
     /// Empty accumulators for `network`'s schedule.
     pub(super) fn new(network: &Network) -> Self {
         let schedule = &network.schedule;
-        let (n_pops, n_sampled) = (network.layout.populations.len(), schedule.neuron_refs.len());
+        let n_pops = network.layout.populations.len();
         Self {
             started: false,
             rate_counts: vec![0; n_pops],
             weight_max: vec![None; schedule.weight_samples.len()],
-            v_sum: vec![0.0; n_sampled],
-            current_sum: vec![0.0; n_sampled * network.current_decay.len()],
             guard_counts: vec![0; n_pops],
             guard_elapsed: 0,
         }
@@ -175,14 +171,58 @@ impl RecordSchedule {
         &refs[refs.partition_point(|r| r.0 < chunk)..refs.partition_point(|r| r.0 <= chunk)]
     }
 
-    /// This step's voltage and currents of the sampled neurons of `chunk` (index `c`) into `out`:
-    /// per neuron, in `neuron_refs` order, the voltage then one value per current source. With
-    /// several threads, the thread that delivers to a chunk calls this, so that the serial work
-    /// reads a few contiguous lines instead of the chunk's scattered state (which would also pull
-    /// that state's cache lines away from its owner's core).
-    pub(super) fn sample_neurons(&self, c: usize, chunk: &ChunkState, out: &mut Vec<f64>) {
-        out.clear();
-        chunk.push_neuron_values(self.sampled_in(c).iter().map(|&(_, l)| l), out);
+    /// Step `step` (1 for the first) is done for chunk `c`: its sampled neurons' voltages and
+    /// currents join their record block's sums, which restart with the block's first step. The
+    /// thread that delivers to the chunk calls this.
+    pub(super) fn accumulate_samples(&self, c: usize, chunk: &mut ChunkState, step: u64) {
+        if !self.neuron_refs.is_empty() {
+            let restart = (step - 1).is_multiple_of(self.neuron_steps);
+            chunk.accumulate_samples(self.sampled_in(c).iter().map(|&(_, l)| l), restart);
+        }
+    }
+
+    /// The sampled neurons' sums of the current record block, kept by `chunks`: voltages in
+    /// `neuron_refs` order, then currents source-major.
+    fn gather_sample_sums(&self, chunks: &[ChunkState]) -> (Vec<f64>, Vec<f64>) {
+        let n = self.neuron_refs.len();
+        let per_neuron = chunks.first().map_or(1, |c| 1 + c.n_currents());
+        let (mut v, mut currents) = (vec![0.0; n], vec![0.0; n * (per_neuron - 1)]);
+        let sums = chunks.iter().flat_map(|c| c.sample_sums.chunks_exact(per_neuron));
+        for (k, sums) in sums.enumerate() {
+            v[k] = sums[0];
+            for (s, &sum) in sums[1..].iter().enumerate() {
+                currents[s * n + k] = sum;
+            }
+        }
+        (v, currents)
+    }
+
+    /// The sampled neurons' sums for a checkpoint after `step` steps, as
+    /// [`RecordSchedule::gather_sample_sums`]; zeros right after a record (`step` a multiple of
+    /// the block), where the next step restarts them.
+    pub(super) fn sample_sums(&self, chunks: &[ChunkState], step: u64) -> (Vec<f64>, Vec<f64>) {
+        let (mut v, mut currents) = self.gather_sample_sums(chunks);
+        if step.is_multiple_of(self.neuron_steps) {
+            v.fill(0.0);
+            currents.fill(0.0);
+        }
+        (v, currents)
+    }
+
+    /// Puts sums saved by [`RecordSchedule::sample_sums`] back into the chunks.
+    pub(super) fn set_sample_sums(&self, chunks: &mut [ChunkState], v: &[f64], currents: &[f64]) {
+        let n = self.neuron_refs.len();
+        let mut k = 0;
+        for chunk in chunks {
+            let per_neuron = 1 + chunk.n_currents();
+            for sums in chunk.sample_sums.chunks_exact_mut(per_neuron) {
+                sums[0] = v[k];
+                for (s, sum) in sums[1..].iter_mut().enumerate() {
+                    *sum = currents[s * n + k];
+                }
+                k += 1;
+            }
+        }
     }
 
     /// Whether the records after step `step` include weight statistics.
@@ -191,32 +231,20 @@ impl RecordSchedule {
     }
 }
 
-/// What a step produced that the recorder reads besides the chunks.
-pub(super) struct StepOutcome<'a> {
-    /// The step's spikes, all chunks, ids ascending.
-    pub(super) spikes: &'a [u32],
-    /// Per chunk, what [`RecordSchedule::sample_neurons`] gave for this step.
-    pub(super) samples: &'a [Vec<f64>],
-    /// When given, the (mean, std) of every plastic projection (in plan order), computed by the
-    /// caller (who then updates `weight_max`); otherwise they are computed here when due.
-    pub(super) weight_stats: Option<&'a [(f64, f64)]>,
-}
-
 impl Recorder {
     /// Hands the records after step `step` to the sink and applies the runaway guard.
+    /// `weight_stats`, when given, holds the (mean, std) of every plastic projection (in plan
+    /// order) computed by the caller (who then updates `weight_max`); otherwise they are
+    /// computed here when due.
     pub(super) fn record(
         &mut self,
         network: &Network,
         step: u64,
         chunks: &[ChunkState],
-        outcome: StepOutcome,
+        spikes: &[u32],
+        weight_stats: Option<&[(f64, f64)]>,
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
-        let StepOutcome {
-            spikes,
-            samples,
-            weight_stats,
-        } = outcome;
         let (dt_ms, sqrt_n, layout) = (network.dt_ms, network.sqrt_n, &network.layout);
         let schedule = &network.schedule;
         let t = step as f64 * dt_ms;
@@ -236,26 +264,15 @@ impl Recorder {
             sink.population_rates(t, &rates)?;
             rec.rate_counts.fill(0);
         }
-        if !schedule.neuron_refs.is_empty() {
-            let (n, n_currents) = (schedule.neuron_refs.len(), network.current_decay.len());
-            let per_neuron = samples.iter().flat_map(|values| values.chunks_exact(1 + n_currents));
-            let mut k = 0;
-            for values in per_neuron {
-                rec.v_sum[k] += values[0];
-                for (s, &current) in values[1..].iter().enumerate() {
-                    rec.current_sum[s * n + k] += current;
-                }
-                k += 1;
-            }
-            assert_eq!(k, n, "a value for every sampled neuron");
-            if i.is_multiple_of(schedule.neuron_steps) {
-                let inv = 1.0 / schedule.neuron_steps as f64;
-                let v: Vec<f64> = rec.v_sum.iter().map(|x| x * inv).collect();
-                let cur: Vec<f64> = rec.current_sum.iter().map(|x| x * inv).collect();
-                sink.neurons(t, &v, &cur)?;
-                rec.v_sum.fill(0.0);
-                rec.current_sum.fill(0.0);
-            }
+        if !schedule.neuron_refs.is_empty() && i.is_multiple_of(schedule.neuron_steps) {
+            // The block's sums, kept by the chunks (see `accumulate_samples`).
+            let inv = 1.0 / schedule.neuron_steps as f64;
+            let (v, cur) = schedule.gather_sample_sums(chunks);
+            let (v, cur): (Vec<f64>, Vec<f64>) = (
+                v.iter().map(|x| x * inv).collect(),
+                cur.iter().map(|x| x * inv).collect(),
+            );
+            sink.neurons(t, &v, &cur)?;
         }
         if i.is_multiple_of(schedule.weight_steps) {
             for k in 0..schedule.plan.plastic.len() {

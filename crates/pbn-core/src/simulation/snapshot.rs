@@ -72,8 +72,9 @@ impl Simulation {
         cp.put("recorder/rate_counts", Section::U64(r.rate_counts.clone()));
         cp.put("recorder/guard_counts", Section::U64(r.guard_counts.clone()));
         cp.put("recorder/guard_elapsed", Section::U64(vec![r.guard_elapsed]));
-        cp.put("recorder/v_sum", Section::F64(r.v_sum.clone()));
-        cp.put("recorder/current_sum", Section::F64(r.current_sum.clone()));
+        let (v_sum, current_sum) = network.schedule.sample_sums(&state.chunks, serial.step);
+        cp.put("recorder/v_sum", Section::F64(v_sum));
+        cp.put("recorder/current_sum", Section::F64(current_sum));
         cp.put(
             "recorder/weight_max",
             Section::F64(r.weight_max.iter().map(|m| m.unwrap_or(f64::NAN)).collect()),
@@ -165,8 +166,12 @@ impl Simulation {
         let rate_counts = cp.u64s("recorder/rate_counts", Some(r.rate_counts.len()))?;
         let guard_counts = cp.u64s("recorder/guard_counts", Some(r.guard_counts.len()))?;
         let guard_elapsed = cp.u64s("recorder/guard_elapsed", Some(1))?[0];
-        let v_sum = cp.f64s("recorder/v_sum", Some(r.v_sum.len()))?;
-        let current_sum = cp.f64s("recorder/current_sum", Some(r.current_sum.len()))?;
+        let n_sampled = self.network.schedule.neuron_refs.len();
+        let v_sum = cp.f64s("recorder/v_sum", Some(n_sampled))?;
+        let current_sum = cp.f64s(
+            "recorder/current_sum",
+            Some(n_sampled * self.network.current_decay.len()),
+        )?;
         let weight_max = cp.f64s("recorder/weight_max", Some(r.weight_max.len()))?;
         let weight_max_known = cp.u32s("recorder/weight_max_known", Some(r.weight_max.len()))?;
         let mut generators = state.inputs.generators.clone();
@@ -175,6 +180,7 @@ impl Simulation {
         }
 
         let (network, state) = (&self.network, &mut self.state);
+        network.schedule.set_sample_sums(&mut state.chunks, v_sum, current_sum);
         for (w, c) in network.chunks.iter().zip(&mut state.chunks) {
             for l in 0..w.len() {
                 c.set_voltage(l, voltages[w.lo + l]);
@@ -218,8 +224,6 @@ impl Simulation {
         r.rate_counts.copy_from_slice(rate_counts);
         r.guard_counts.copy_from_slice(guard_counts);
         r.guard_elapsed = guard_elapsed;
-        r.v_sum.copy_from_slice(v_sum);
-        r.current_sum.copy_from_slice(current_sum);
         r.weight_max = weight_max
             .iter()
             .zip(weight_max_known)

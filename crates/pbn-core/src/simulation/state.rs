@@ -10,7 +10,7 @@ use rand::RngExt;
 use super::SimError;
 use super::chunk::ChunkState;
 use super::network::Network;
-use super::recorder::{Recorder, StepOutcome};
+use super::recorder::Recorder;
 use super::traces::TraceSet;
 use crate::input::ExternalInput;
 use crate::plasticity::{PlasticityRule, ScaledRule};
@@ -117,13 +117,12 @@ impl SerialState {
         self.step += 1;
     }
 
-    /// Divergence check, records and runaway guard after a step (`samples`, `weight_stats`: see
-    /// [`StepOutcome`]).
+    /// Divergence check, records and runaway guard after a step (`weight_stats`: see
+    /// [`Recorder::record`]).
     pub(super) fn after_step(
         &mut self,
         network: &Network,
         chunks: &[ChunkState],
-        samples: &[Vec<f64>],
         sink: &mut dyn RecordSink,
         weight_stats: Option<&[(f64, f64)]>,
     ) -> Result<(), SimError> {
@@ -133,17 +132,8 @@ impl SerialState {
                 t_ms: self.step as f64 * network.dt_ms,
             });
         }
-        self.recorder.record(
-            network,
-            self.step,
-            chunks,
-            StepOutcome {
-                spikes: &self.spikes,
-                samples,
-                weight_stats,
-            },
-            sink,
-        )?;
+        self.recorder
+            .record(network, self.step, chunks, &self.spikes, weight_stats, sink)?;
         self.stop_requested = sink.stop_requested();
         Ok(())
     }
@@ -196,7 +186,8 @@ impl State {
         let mut chunks: Vec<ChunkState> = network
             .chunks
             .iter()
-            .map(|w| ChunkState::new(w, network, spec.precision))
+            .enumerate()
+            .map(|(c, w)| ChunkState::new(c, w, network, spec.precision))
             .collect();
         for (pi, (pop, ps)) in network.layout.populations.iter().zip(&spec.populations).enumerate() {
             let mut rng = stream(spec.seed, Purpose::InitialVoltage, pi as u64, 0);

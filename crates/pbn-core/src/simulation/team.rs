@@ -10,8 +10,8 @@
 //! |-------|-----------------------------------------------------|---------------------------|
 //! | S0    | inputs and stimuli of the slice's first step        | parked at barrier A       |
 //! | P1    | advance its P1 run, post their spikes in their slots | same                      |
-//! | P2    | gather all slots, deliver + finish its P2 run, copy  | same; the last thread     |
-//! |       | its sampled neurons' values into their slots, and    |                           |
+//! | P2    | gather all slots, deliver + finish its P2 run (and   | same; the last thread     |
+//! |       | add its sampled neurons' values to their sums), and  |                           |
 //! |       | on record steps their weights' largest |w| and sums | then prepares the next    |
 //! |       | at the scale of the previous record's largest |w|   | step's inputs             |
 //! | P3    | (if that scale was wrong) the sums at the right one | same                      |
@@ -57,7 +57,7 @@ fn advance(v: AdvanceView) -> (bool, u64) {
 }
 
 /// Phase P2: gathers every slot into `spikes` (chunks in order, so ids ascend), then steps 4–5
-/// and 8 for the run, the sampled neurons' values, and if `due` the first pass of the weight
+/// and 8 for the run and its sampled neurons' sums, and if `due` the first pass of the weight
 /// statistics. With the inputs in
 /// the view, then prepares the next step's (the calling thread would otherwise do it serially).
 fn deliver(v: DeliverView, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f64>]) {
@@ -76,9 +76,8 @@ fn deliver(v: DeliverView, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f
         let wiring = &v.network.chunks[v.first + k];
         chunk.deliver(wiring, &ctx, spikes, &v.serial.traces, &mut |_| {});
         chunk.finish(wiring, &ctx);
-        v.network
-            .schedule
-            .sample_neurons(v.first + k, chunk, &mut v.sample_slots[k]);
+        let step = v.serial.step + 1; // the step this phase completes
+        v.network.schedule.accumulate_samples(v.first + k, chunk, step);
         if due {
             // The first pass: the largest |weight|, and the sums too at the scale the previous
             // record's maximum gives (right unless a weight crossed a power of two since then).
@@ -270,10 +269,7 @@ impl Simulation {
                 }
                 std::mem::swap(&mut s.serial.spikes, &mut spikes);
                 s.serial.epilogue(s.network);
-                let samples = s.slots.sample_slots;
-                let recorded = s
-                    .serial
-                    .after_step(s.network, s.chunks, samples, sink, stats.as_deref());
+                let recorded = s.serial.after_step(s.network, s.chunks, sink, stats.as_deref());
                 lap_thread(&mut clock, Activity::Serial);
                 if let Err(e) = recorded {
                     result = Err(e);
