@@ -2,7 +2,8 @@
 //!
 //! With K threads the calling thread (thread 0) and K − 1 scoped workers run for a whole
 //! `run_for` slice. Each thread advances a run of chunks in P1 and delivers to a run in P2 (the
-//! two runs differ so that both phases are balanced: see `partition`). A step is four phases
+//! partition makes both runs the same chunk, but the phases do not rely on it: see
+//! `partition`). A step is four phases
 //! separated by three barriers (A, B, C), plus a fifth phase and barrier (D) on the rare steps
 //! whose weight statistics need a second pass over the weights:
 //!
