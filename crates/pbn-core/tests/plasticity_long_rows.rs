@@ -7,46 +7,23 @@
 
 use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
 
-const DT: f64 = 0.1;
+mod common;
+
+const DT: f64 = common::PAIR_DT_MS;
 const TARGETS: usize = 400;
 
 fn config(eta: f64, beta: f64, tau: f64, j0: f64) -> String {
-    format!(
-        r#"
-n = {n}
-duration_ms = 2000.0
-dt_ms = {DT}
-[[populations]]
-name = "A"
-kind = "excitatory"
-size = 1
-tau_syn_ms = 5.0
-neuron = {{ v_init_min_mv = -60.0, v_init_max_mv = -60.0 }}
-[[populations]]
-name = "B"
-kind = "excitatory"
-size = {TARGETS}
-tau_syn_ms = 5.0
-neuron = {{ v_init_min_mv = -72.0, v_init_max_mv = -52.0 }}
-[[projections]]
-from = "A"
-to = "B"
-probability = 1.0
-weight = {j0}
-plasticity = {{ rule = "kohonen", eta = {eta}, beta = {beta}, tau_ms = {tau} }}
-[[stimuli]]
-population = "A"
-current = {stim_a}
-[[stimuli]]
-population = "B"
-current = {stim_b}
-[guard]
-max_rate_hz = 1000.0
-"#,
-        n = TARGETS + 1,
-        // Stimuli are given per √N: these make A and B fire as 1.6 and 1.3 do at N = 2.
-        stim_a = 1.6 * (2.0 / (TARGETS + 1) as f64).sqrt(),
-        stim_b = 1.3 * (2.0 / (TARGETS + 1) as f64).sqrt(),
+    // Stimuli are given per √N: these make A and B fire as 1.6 and 1.3 do at N = 2.
+    let per_sqrt_n = (2.0 / (TARGETS + 1) as f64).sqrt();
+    common::driven_pair_config(
+        "excitatory",
+        TARGETS,
+        j0,
+        1.6 * per_sqrt_n,
+        1.3 * per_sqrt_n,
+        (-72.0, -52.0),
+        &format!("rule = \"kohonen\", eta = {eta}, beta = {beta}, tau_ms = {tau}"),
+        2000.0,
     )
 }
 

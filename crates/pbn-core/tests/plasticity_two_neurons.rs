@@ -7,42 +7,12 @@
 
 use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation};
 
-const DT: f64 = 0.1;
+mod common;
+
+const DT: f64 = common::PAIR_DT_MS;
 
 fn two_neuron_config(source_kind: &str, weight: f64, stim_a: f64, stim_b: f64, rule: &str) -> String {
-    format!(
-        r#"
-n = 2
-duration_ms = 3000.0
-dt_ms = {DT}
-[[populations]]
-name = "A"
-kind = "{source_kind}"
-size = 1
-tau_syn_ms = 5.0
-neuron = {{ v_init_min_mv = -60.0, v_init_max_mv = -60.0 }}
-[[populations]]
-name = "B"
-kind = "excitatory"
-size = 1
-tau_syn_ms = 5.0
-neuron = {{ v_init_min_mv = -60.0, v_init_max_mv = -60.0 }}
-[[projections]]
-from = "A"
-to = "B"
-probability = 1.0
-weight = {weight}
-plasticity = {{ {rule} }}
-[[stimuli]]
-population = "A"
-current = {stim_a}
-[[stimuli]]
-population = "B"
-current = {stim_b}
-[guard]
-max_rate_hz = 1000.0
-"#
-    )
+    common::driven_pair_config(source_kind, 1, weight, stim_a, stim_b, (-60.0, -60.0), rule, 3000.0)
 }
 
 /// Runs the config; returns (pre spike steps, post spike steps, final unscaled weight).

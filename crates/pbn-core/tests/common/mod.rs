@@ -52,3 +52,60 @@ pub fn simulate(spec: &NetworkSpec, threads: usize) -> (Simulation, MemorySink) 
     sim.run(&mut sink).unwrap();
     (sim, sink)
 }
+
+/// Time step (ms) of [`driven_pair_config`].
+pub const PAIR_DT_MS: f64 = 0.1;
+
+/// A one-neuron population A ("A", of kind `source_kind`) projecting with probability 1 and
+/// unscaled weight `weight` onto population B of `targets` excitatory neurons, with plasticity
+/// `rule` (the body of a TOML inline table). Constant stimuli `stim_a`, `stim_b` (per √N, as
+/// every stimulus); A starts at −60 mV, B uniformly in `v_init_b_mv`; a guard at 1000 Hz; dt
+/// = [`PAIR_DT_MS`].
+#[allow(clippy::too_many_arguments)]
+pub fn driven_pair_config(
+    source_kind: &str,
+    targets: usize,
+    weight: f64,
+    stim_a: f64,
+    stim_b: f64,
+    v_init_b_mv: (f64, f64),
+    rule: &str,
+    duration_ms: f64,
+) -> String {
+    format!(
+        r#"
+n = {n}
+duration_ms = {duration_ms:?}
+dt_ms = {PAIR_DT_MS}
+[[populations]]
+name = "A"
+kind = "{source_kind}"
+size = 1
+tau_syn_ms = 5.0
+neuron = {{ v_init_min_mv = -60.0, v_init_max_mv = -60.0 }}
+[[populations]]
+name = "B"
+kind = "excitatory"
+size = {targets}
+tau_syn_ms = 5.0
+neuron = {{ v_init_min_mv = {lo:?}, v_init_max_mv = {hi:?} }}
+[[projections]]
+from = "A"
+to = "B"
+probability = 1.0
+weight = {weight:?}
+plasticity = {{ {rule} }}
+[[stimuli]]
+population = "A"
+current = {stim_a:?}
+[[stimuli]]
+population = "B"
+current = {stim_b:?}
+[guard]
+max_rate_hz = 1000.0
+"#,
+        n = targets + 1,
+        lo = v_init_b_mv.0,
+        hi = v_init_b_mv.1,
+    )
+}
