@@ -267,11 +267,8 @@ impl Recorder {
         if !schedule.neuron_refs.is_empty() && i.is_multiple_of(schedule.neuron_steps) {
             // The block's sums, kept by the chunks (see `accumulate_samples`).
             let inv = 1.0 / schedule.neuron_steps as f64;
-            let (v, cur) = schedule.gather_sample_sums(chunks);
-            let (v, cur): (Vec<f64>, Vec<f64>) = (
-                v.iter().map(|x| x * inv).collect(),
-                cur.iter().map(|x| x * inv).collect(),
-            );
+            let (mut v, mut cur) = schedule.gather_sample_sums(chunks);
+            v.iter_mut().chain(&mut cur).for_each(|x| *x *= inv);
             sink.neurons(t, &v, &cur)?;
         }
         if i.is_multiple_of(schedule.weight_steps) {
