@@ -6,7 +6,7 @@
 //! number of synapses is an expectation (p·n_pre·n_post per projection, the actual count differs
 //! by a few standard deviations √(p·n_pre·n_post) at most):
 //!
-//! * synapses, per chunk of neurons (one or two per thread) and projection: 1 B per static
+//! * synapses, per chunk of neurons (one per thread) and projection: 1 B per static
 //!   synapse (8-bit distances between targets; 2 B, 16-bit offsets, where a connection
 //!   probability below about 0.05 makes a distance over 255 likely) and 15 B per plastic one
 //!   (target, f64 weight, 32-bit backward position, 16-bit backward presynaptic offset), plus
