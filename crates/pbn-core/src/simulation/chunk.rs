@@ -16,6 +16,7 @@ use super::network::{ChunkWiring, Network};
 use super::profile::Phase;
 use super::state::RuleInForce;
 use super::traces::TraceSet;
+use crate::plasticity::ScaledRule;
 
 /// What every chunk reads during a step besides its own wiring and state.
 #[derive(Clone, Copy)]
@@ -246,12 +247,14 @@ impl ChunkState {
         ctx: &StepContext,
         spikes: &[u32],
         traces: &[TraceSet],
+        post_now: bool,
         lap: &mut impl FnMut(Phase),
     ) {
-        self.prefetch(wiring, ctx, spikes);
+        self.prefetch(wiring, ctx, spikes, post_now);
         let this = ThisChunk {
             lo: wiring.lo,
             spikes: &self.spikes,
+            post_now,
         };
         let weights = &mut self.weights;
         with_state!(&mut self.neurons, s => deliver(&wiring.parts, weights, s, this, ctx, spikes, traces, lap))
@@ -262,7 +265,7 @@ impl ChunkState {
     /// plastic synapses (scattered over the projection's weights, stored in presynaptic order),
     /// so that their memory latency overlaps the presynaptic delivery. The post-spike loop asks
     /// for the rest itself, POST_AHEAD synapses ahead.
-    fn prefetch(&self, wiring: &ChunkWiring, ctx: &StepContext, spikes: &[u32]) {
+    fn prefetch(&self, wiring: &ChunkWiring, ctx: &StepContext, spikes: &[u32], post_now: bool) {
         for (p, (proj, rule)) in ctx.network.projections.iter().zip(ctx.rules).enumerate() {
             let (part, weights) = (&wiring.parts[p], &self.weights[p]);
             if let Source::Population(_) = proj.source {
@@ -276,12 +279,10 @@ impl ChunkState {
                     }
                 }
             }
-            if rule.is_some_and(|r| r.rule.post.active) && part.post_len > 0 {
+            if post_now && rule.is_some_and(|r| r.rule.post.active) && part.post_len > 0 {
                 let first = wiring.lo + part.post_offset;
                 for &s in spikes_in(&self.spikes, first, first + part.post_len) {
-                    for slot in part.incoming_range(s as usize - first).take(POST_AHEAD) {
-                        prefetch(&weights[part.bwd_pos[slot] as usize]);
-                    }
+                    prefetch_post(part, weights.as_ptr(), s as usize - first);
                 }
             }
         }
@@ -304,6 +305,9 @@ impl ChunkState {
 struct ThisChunk<'a> {
     lo: usize,
     spikes: &'a [u32],
+    /// Whether this step's post-spike updates are done here (otherwise the team does them
+    /// later: see `team`).
+    post_now: bool,
 }
 
 /// Step 1: this step's external spikes kick their targets in this chunk.
@@ -407,26 +411,91 @@ fn deliver<F: StateFloat>(
             }
         }
         lap(Phase::PlasticDelivery);
-        if rule.post.active && part.post_len > 0 {
+        if this.post_now && rule.post.active && part.post_len > 0 {
             let first = this.lo + part.post_offset;
             let x_pre = &x[proj.pre_start..];
+            let weights = PostWeights::new(part, part_weights);
             for &s in spikes_in(this.spikes, first, first + part.post_len) {
-                for b in 0..part.n_pre_blocks {
-                    let (base, slots) = part.incoming_block(s as usize - first, b);
-                    let (weights, x_pre) = (&mut *part_weights, &x_pre[base..]);
-                    let positions = &part.bwd_pos[slots.clone()];
-                    for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
-                        // The first POST_AHEAD were asked for before the delivery (see `prefetch`).
-                        if let Some(&ahead) = positions.get(i + POST_AHEAD) {
-                            prefetch(&weights[ahead as usize]);
-                        }
-                        let w = &mut weights[f as usize];
-                        *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
-                    }
-                }
+                // SAFETY: `weights` is this part's, borrowed mutably for the loop.
+                unsafe { post_spike_update(part, weights, s as usize - first, &rule, x_pre, x_scale) };
             }
             lap(Phase::PostSpikeUpdates);
         }
+    }
+}
+
+/// The weights of one chunk part of a plastic projection, for post-spike updates: a raw view,
+/// because with several threads (see `team`) different threads update different neurons'
+/// incoming synapses of one part at once, and those are scattered through its weights.
+#[derive(Clone, Copy)]
+pub(super) struct PostWeights {
+    ptr: *mut f64,
+    len: usize,
+}
+
+// SAFETY: plain pointer and length; who may write through it is `post_spike_update`'s contract.
+unsafe impl Send for PostWeights {}
+unsafe impl Sync for PostWeights {}
+
+impl PostWeights {
+    /// The view of `weights`, the weights of `part` (checked: same length).
+    pub(super) fn new(part: &ChunkSynapses, weights: &mut [f64]) -> Self {
+        assert_eq!(weights.len(), part.bwd_pos.len(), "a part's weights");
+        Self {
+            ptr: weights.as_mut_ptr(),
+            len: weights.len(),
+        }
+    }
+
+    /// The first weight's address.
+    pub(super) fn ptr(self) -> *const f64 {
+        self.ptr
+    }
+}
+
+/// Step 5's post-spike side for the incoming synapses of chunk part `part` onto its post
+/// neuron `local` (index among the part's postsynaptic neurons): w ← on_post(w, x_pre), with
+/// `x_pre` the presynaptic traces as x̃ (indexed from the projection's first presynaptic neuron)
+/// and `x_scale` their D.
+///
+/// # Safety
+/// `weights` must be `part`'s weights, alive, and nobody else may read or write the synapses
+/// onto `local` while this runs.
+pub(super) unsafe fn post_spike_update(
+    part: &ChunkSynapses,
+    weights: PostWeights,
+    local: usize,
+    rule: &ScaledRule,
+    x_pre: &[f64],
+    x_scale: f64,
+) {
+    for b in 0..part.n_pre_blocks {
+        let (base, slots) = part.incoming_block(local, b);
+        let x_pre = &x_pre[base..];
+        let positions = &part.bwd_pos[slots.clone()];
+        for (i, (&f, &pre)) in positions.iter().zip(&part.bwd_pre[slots]).enumerate() {
+            // The first POST_AHEAD were asked for before (see `prefetch_post`).
+            if let Some(&ahead) = positions.get(i + POST_AHEAD) {
+                prefetch_at(weights.ptr.wrapping_add(ahead as usize));
+            }
+            assert!((f as usize) < weights.len);
+            // SAFETY: in bounds (checked); the synapse is onto `local`, which the caller gives
+            // this call alone.
+            unsafe {
+                let w = weights.ptr.add(f as usize);
+                *w = rule.on_post(*w, x_pre[pre as usize] * x_scale);
+            }
+        }
+    }
+}
+
+/// Asks for the first POST_AHEAD weights of the synapses of `part` onto its post neuron
+/// `local`, so that their memory latency overlaps other work; `post_spike_update` asks for the
+/// rest itself, POST_AHEAD synapses ahead.
+pub(super) fn prefetch_post(part: &ChunkSynapses, weights: *const f64, local: usize) {
+    for slot in part.incoming_range(local).take(POST_AHEAD) {
+        // No reference: other threads may be updating these weights (see `deferred_post`).
+        prefetch_at(weights.wrapping_add(part.bwd_pos[slot] as usize));
     }
 }
 
@@ -508,9 +577,15 @@ const POST_AHEAD: usize = 48;
 /// post-spike updates 0.50 → 0.26 s/s, static delivery 0.37 → 0.27 s/s).
 #[inline(always)]
 fn prefetch<T>(value: &T) {
+    prefetch_at(value as *const T);
+}
+
+/// [`prefetch`] by address (which need not be valid: a prefetch never faults).
+#[inline(always)]
+fn prefetch_at<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults and does not change memory.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>((value as *const T).cast());
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(at.cast());
     }
 }

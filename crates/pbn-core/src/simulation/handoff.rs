@@ -9,7 +9,7 @@
 //!
 //! | turn ([`Kind`]) | each thread t may write                                  | and read (shared by all)          |
 //! |-----------------|---------------------------------------------------------|-----------------------------------|
-//! | `Advance` (P1)  | the chunks of its advance run and their spike slots      | inputs, serial state               |
+//! | `Advance` (P1)  | the chunks of its advance run and their spike slots; the weights of its share of the previous step's post-spike updates (any chunk's, through the weight table) | inputs, serial state |
 //! | `Deliver` (P2)  | the chunks of its deliver run, their max and sum slots; the last thread also the inputs | every spike slot, serial state |
 //! | `SecondPass` (P3) | the sum slots of its deliver run                      | the chunks of its deliver run      |
 //! | `Between` steps | thread 0 only: inputs and serial state                   | chunks, max and sum slots          |
@@ -17,7 +17,10 @@
 //! Why that is sound:
 //! - **Disjoint runs.** The partition's runs of one phase are ascending, non-overlapping ranges
 //!   of chunk indices (checked when the [`Stage`] is set up), and each [`Seat`] (one per thread,
-//!   not clonable) has its own index: no two threads get the same chunk or slot mutably.
+//!   not clonable) has its own index: no two threads get the same chunk or slot mutably. In P1
+//!   the weights are the one exception to "own chunks only": no chunk's are touched by advancing
+//!   it, and the post-spike updates reach them through raw views, each thread for a disjoint
+//!   set of postsynaptic neurons cut by the same fractions (`deferred_post`).
 //! - **Same phase everywhere.** A thread gets a turn only from [`Seat::wait`], which passes the
 //!   barrier and checks that every thread arriving at it asked for the same kind of turn (a
 //!   mismatch panics every thread instead of letting two phases overlap); [`Seat::turn`] gives
@@ -33,9 +36,11 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 
 use super::barrier::SpinBarrier;
 use super::chunk::ChunkState;
+use super::deferred_post::{self, PostWeightTable};
 use super::network::Network;
 use super::state::{InputState, SerialState, State};
 
@@ -116,6 +121,11 @@ pub(super) struct Stage<'s> {
     spike_slots: Shared<'s, Vec<u32>>,
     max_slots: Shared<'s, Vec<f64>>,
     sum_slots: Shared<'s, Vec<(i128, i128)>>,
+    /// Every chunk's plastic weights, for the previous step's post-spike updates in P1.
+    post_weights: PostWeightTable,
+    /// Per thread, how long its last P1 took (ns): what thread 0 shares the post-spike updates
+    /// by (see `deferred_post`).
+    p1_ns: Vec<ThreadSlot>,
     /// From `&'s mut` borrows: raw, so that references are derived from them phase by phase.
     inputs: NonNull<InputState>,
     serial: NonNull<SerialState>,
@@ -150,8 +160,11 @@ impl<'s> Stage<'s> {
             assert!(runs.iter().all(|r| r.start <= r.end && r.end <= n));
         }
         let threads = partition.threads();
+        let post_weights = deferred_post::weight_table(&mut state.chunks, network);
         Self {
             network,
+            post_weights,
+            p1_ns: (0..threads).map(|_| ThreadSlot::default()).collect(),
             chunks: Shared::new(&mut state.chunks),
             spike_slots: Shared::new(&mut slots.spikes),
             max_slots: Shared::new(&mut slots.maxima),
@@ -184,6 +197,11 @@ impl<'s> Stage<'s> {
         self.serial.as_ptr()
     }
 }
+
+/// One thread's number, on a cache line of its own (each thread writes its own every step).
+#[derive(Default)]
+#[repr(align(128))]
+pub(super) struct ThreadSlot(pub(super) AtomicU64);
 
 /// A thread's place in the team.
 pub(super) struct Seat<'a> {
@@ -243,6 +261,13 @@ pub(super) struct AdvanceView<'v> {
     pub(super) spike_slots: &'v mut [Vec<u32>],
     pub(super) inputs: &'v InputState,
     pub(super) serial: &'v SerialState,
+    /// Every chunk's plastic weights, for this thread's share of the previous step's post-spike
+    /// updates (see `deferred_post`): the only way to a weight in P1.
+    pub(super) post_weights: &'v PostWeightTable,
+    /// This thread's index (its share is `serial.post_fractions[t]`).
+    pub(super) t: usize,
+    /// Where this thread leaves how long its P1 took (ns).
+    pub(super) p1_ns: &'v AtomicU64,
 }
 
 /// P2: a thread's deliver run.
@@ -282,6 +307,8 @@ pub(super) struct SerialView<'v> {
     pub(super) slots: SlotsView<'v>,
     pub(super) inputs: &'v mut InputState,
     pub(super) serial: &'v mut SerialState,
+    /// Per thread, how long its last P1 took (ns).
+    pub(super) p1_ns: &'v [ThreadSlot],
 }
 
 impl Turn<'_, '_> {
@@ -296,7 +323,9 @@ impl Turn<'_, '_> {
         let run = stage.network.partition.advance[t].clone();
         // SAFETY: an Advance turn (every thread is in P1, checked at the barrier); runs of a
         // phase are disjoint, so the run's chunks and spike slots are this thread's alone; in P1
-        // nobody writes the inputs or the serial state.
+        // nobody writes the inputs or the serial state. The chunks' weights are reached in P1
+        // only through `post_weights` (advancing a chunk never touches them), by each thread for
+        // its own share of postsynaptic neurons (see `deferred_post::apply`).
         unsafe {
             AdvanceView {
                 network: stage.network,
@@ -305,6 +334,9 @@ impl Turn<'_, '_> {
                 spike_slots: stage.spike_slots.part_mut(run),
                 inputs: &*stage.inputs(),
                 serial: &*stage.serial(),
+                post_weights: &stage.post_weights,
+                t,
+                p1_ns: &stage.p1_ns[t].0,
             }
         }
     }
@@ -381,6 +413,7 @@ impl Turn<'_, '_> {
                 },
                 inputs: &mut *stage.inputs(),
                 serial: &mut *stage.serial(),
+                p1_ns: &stage.p1_ns,
             }
         }
     }

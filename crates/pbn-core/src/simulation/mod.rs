@@ -30,6 +30,7 @@ use crate::spec::{NetworkSpec, SpecErrors};
 
 mod barrier;
 mod chunk;
+mod deferred_post;
 mod handoff;
 mod live;
 mod network;
@@ -472,7 +473,7 @@ impl Simulation {
             serial.spikes.extend_from_slice(&c.spikes);
         }
         for (c, w) in state.chunks.iter_mut().zip(&network.chunks) {
-            c.deliver(w, &ctx, &serial.spikes, &serial.traces, &mut |phase| {
+            c.deliver(w, &ctx, &serial.spikes, &serial.traces, true, &mut |phase| {
                 lap(&mut stopwatch, phase)
             });
             c.finish(w, &ctx);

@@ -99,6 +99,9 @@ pub(super) struct SerialState {
     pub(super) recorder: Recorder,
     /// The sink asked to stop after the last step ([`RecordSink::stop_requested`]).
     pub(super) stop_requested: bool,
+    /// With a team of threads, the fraction of each step's post-spike updates each thread
+    /// does (see `deferred_post`); tuned as the team runs, and never changes a result.
+    pub(super) post_fractions: Vec<f64>,
 }
 
 impl SerialState {
@@ -208,6 +211,7 @@ impl State {
             spike_counts: vec![0; network.layout.populations.len()],
             recorder: Recorder::new(network),
             stop_requested: false,
+            post_fractions: vec![],
         };
         serial.compile_rules(network);
         Self {

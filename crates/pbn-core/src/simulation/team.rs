@@ -10,14 +10,21 @@
 //! | phase | thread 0 (+ serial work)                           | thread t > 0              |
 //! |-------|-----------------------------------------------------|---------------------------|
 //! | S0    | inputs and stimuli of the slice's first step        | parked at barrier A       |
-//! | P1    | advance its P1 run, post their spikes in their slots | same                      |
+//! | P1    | its share of the previous step's post-spike updates  | same                      |
+//! |       | (see `deferred_post`), advance its P1 run, post      |                           |
+//! |       | their spikes in their slots                          |                           |
 //! | P2    | gather all slots, deliver + finish its P2 run (and   | same; the last thread     |
 //! |       | add its sampled neurons' values to their sums), and  |                           |
 //! |       | on record steps their weights' largest |w| and sums | then prepares the next    |
 //! |       | at the scale of the previous record's largest |w|   | step's inputs             |
 //! | P3    | (if that scale was wrong) the sums at the right one | same                      |
 //! |       | (after a barrier of its own)                         |                           |
-//! | S2    | gather, traces, count, record, guard                | parked at barrier A       |
+//! | S2    | gather, share out the next post-spike updates,      | parked at barrier A       |
+//! |       | traces, count, record, guard                         |                           |
+//!
+//! A step's post-spike updates wait for the next step's P1, where every thread takes a share,
+//! except on steps whose records read the weights: those do them in P2, in place, as the
+//! single-threaded path always does (see `deferred_post`).
 //!
 //! What each thread may touch in each phase is handed out by `handoff` (its table); this module
 //! is safe code over those views. Each thread gathers the step's spikes from the slots itself
@@ -32,6 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::chunk::{ChunkState, StepContext, mean_and_std};
+use super::deferred_post::{self, Share};
 use super::handoff::{AdvanceView, DeliverView, Kind, Seat, SecondPassView, Slots, SlotsView, Stage};
 use super::network::Network;
 use super::profile::{Activity, ThreadClock, lap_thread};
@@ -41,20 +49,49 @@ use crate::recording::RecordSink;
 
 /// Phase P1: steps 1–3 for the run, each chunk's spikes copied into its slot. Returns whether
 /// this step's records include weight statistics, and the step's number.
-fn advance(v: AdvanceView) -> (bool, u64) {
+/// With `pending`, first this thread's share of the previous step's post-spike updates (see
+/// `deferred_post`): their first weights asked for before the voltage update, applied after it.
+fn advance(v: AdvanceView, pending: bool) -> (bool, u64) {
     let ctx = StepContext {
         network: v.network,
         rules: &v.serial.rules,
         stimulus: &v.inputs.stimulus,
         input_spikes: &v.inputs.spikes,
     };
+    let (serial, network) = (v.serial, v.network);
+    // Timed on some steps only: reading the clock costs about as much as a small step's
+    // post-spike updates.
+    let start = (pending && serial.step.is_multiple_of(deferred_post::TIMED_EVERY)).then(Instant::now);
+    let share = Share {
+        t: v.t,
+        fractions: &serial.post_fractions,
+    };
+    if pending {
+        deferred_post::prefetch(network, &serial.rules, v.post_weights, &serial.spikes, share);
+    }
     for (k, (chunk, slot)) in v.chunks.iter_mut().zip(v.spike_slots.iter_mut()).enumerate() {
-        chunk.advance(&v.network.chunks[v.first + k], &ctx);
+        chunk.advance(&network.chunks[v.first + k], &ctx);
         slot.clear();
         slot.extend_from_slice(&chunk.spikes);
     }
-    let step = v.serial.step;
-    (v.network.schedule.weight_stats_due(step + 1), step)
+    if pending {
+        // SAFETY: P1, where weights are reached only through the table, each thread with its
+        // own share of the same step's spikes (`serial.spikes`, read-only in P1).
+        unsafe {
+            deferred_post::apply(
+                network,
+                &serial.rules,
+                &serial.traces,
+                v.post_weights,
+                &serial.spikes,
+                share,
+            )
+        };
+    }
+    let ns = start.map_or(0, |s| s.elapsed().as_nanos().max(1) as u64);
+    v.p1_ns.store(ns, Ordering::Relaxed);
+    let step = serial.step;
+    (network.schedule.weight_stats_due(step + 1), step)
 }
 
 /// Phase P2: gathers every slot into `spikes` (chunks in order, so ids ascend), then steps 4–5
@@ -75,7 +112,8 @@ fn deliver(v: DeliverView, spikes: &mut Vec<u32>, due: bool, guesses: &[Option<f
     let plastic = &v.network.schedule.plan.plastic;
     for (k, chunk) in v.chunks.iter_mut().enumerate() {
         let wiring = &v.network.chunks[v.first + k];
-        chunk.deliver(wiring, &ctx, spikes, &v.serial.traces, &mut |_| {});
+        // A step whose records read the weights keeps its post-spike updates in place.
+        chunk.deliver(wiring, &ctx, spikes, &v.serial.traces, due, &mut |_| {});
         chunk.finish(wiring, &ctx);
         let step = v.serial.step + 1; // the step this phase completes
         v.network.schedule.accumulate_samples(v.first + k, chunk, step);
@@ -192,13 +230,15 @@ fn work(
     let mut clock = profiling.then(ThreadClock::new);
     let mut spikes = vec![];
     let mut guesses = first_guesses.to_vec();
+    let mut pending = false;
     loop {
         let mut turn = seat.wait(Kind::Advance); // A
         lap_thread(&mut clock, Activity::Wait);
         if stop.load(Ordering::Acquire) {
             return clock.map(|c| c.profile);
         }
-        let (due, step) = advance(turn.advance()); // P1
+        let (due, step) = advance(turn.advance(), pending); // P1
+        pending = !due;
         lap_thread(&mut clock, Activity::Advance);
         let mut turn = seat.wait(Kind::Deliver); // B
         lap_thread(&mut clock, Activity::Wait);
@@ -219,12 +259,19 @@ impl Simulation {
         sink: &mut dyn RecordSink,
     ) -> Result<(), SimError> {
         let first = self.state.serial.step;
+        for t in &mut self.state.serial.traces {
+            t.keep_previous(true);
+        }
+        let threads = self.network.partition.threads();
+        if self.state.serial.post_fractions.len() != threads {
+            self.state.serial.post_fractions = vec![1.0 / threads as f64; threads];
+        }
         let profiling = self.thread_profiles.is_some();
         let first_guesses = self.state.serial.recorder.weight_max.clone();
         let mut slots = Slots::new(self.state.chunks.len());
         let mut stage = Stage::new(&self.network, &mut self.state, &mut slots);
         let stop = AtomicBool::new(false);
-        let (result, profiles) = std::thread::scope(|scope| {
+        let (result, profiles, pending) = std::thread::scope(|scope| {
             let mut seats = stage.seats().into_iter();
             let mut seat = seats.next().expect("thread 0");
             let workers: Vec<_> = seats
@@ -238,6 +285,7 @@ impl Simulation {
             let mut spikes = vec![];
             let mut guesses = first_guesses.clone();
             let mut result = Ok(());
+            let mut pending = false;
             loop {
                 {
                     // S0: between steps, on this thread alone.
@@ -253,7 +301,8 @@ impl Simulation {
                     s.inputs.prepare(step, s.network);
                 }
                 lap_thread(&mut clock, Activity::Serial);
-                let (due, _) = advance(seat.wait(Kind::Advance).advance()); // A, P1
+                let (due, _) = advance(seat.wait(Kind::Advance).advance(), pending); // A, P1
+                pending = !due;
                 lap_thread(&mut clock, Activity::Advance);
                 let mut turn = seat.wait(Kind::Deliver); // B
                 lap_thread(&mut clock, Activity::Wait);
@@ -268,6 +317,7 @@ impl Simulation {
                     // For later slices and the single-threaded path.
                     s.serial.recorder.weight_max.clone_from(&guesses);
                 }
+                deferred_post::rebalance(&mut s.serial.post_fractions, s.p1_ns);
                 std::mem::swap(&mut s.serial.spikes, &mut spikes);
                 s.serial.epilogue(s.network);
                 let recorded = s.serial.after_step(s.network, s.chunks, sink, stats.as_deref());
@@ -283,8 +333,28 @@ impl Simulation {
             for worker in workers {
                 profiles.push(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
             }
-            (result, profiles)
+            (result, profiles, pending)
         });
+        if pending {
+            // The last step's post-spike updates, so that none outlives the run.
+            let (network, state) = (&self.network, &mut self.state);
+            let weights = deferred_post::weight_table(&mut state.chunks, network);
+            let serial = &state.serial;
+            // SAFETY: the team is gone; this thread alone touches the weights, all shares.
+            unsafe {
+                deferred_post::apply(
+                    network,
+                    &serial.rules,
+                    &serial.traces,
+                    &weights,
+                    &serial.spikes,
+                    Share::ALL,
+                )
+            };
+        }
+        for t in &mut self.state.serial.traces {
+            t.keep_previous(false);
+        }
         if let Some(total) = self.thread_profiles.as_mut() {
             for (t, p) in total.iter_mut().zip(profiles.into_iter().flatten()) {
                 t.advance_s += p.advance_s;
