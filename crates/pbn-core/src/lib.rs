@@ -43,5 +43,7 @@ pub use layout::{Layout, Source};
 pub use memory::MemoryEstimate;
 pub use plasticity::{PlasticityRule, SpikeTerm, WeightFactor};
 pub use recording::{MemorySink, RecordSink, RecordingPlan};
-pub use simulation::{Phase, PhaseProfile, SimError, SimOptions, Simulation, ThreadPacing, ThreadProfile};
+pub use simulation::{
+    Phase, PhaseProfile, PostDeferral, SimError, SimOptions, Simulation, ThreadPacing, ThreadProfile,
+};
 pub use spec::NetworkSpec;

@@ -34,6 +34,50 @@ use super::traces::TraceSet;
 /// static ones): raw views, through which the threads update disjoint synapses in P1.
 pub(super) type PostWeightTable = Vec<Vec<Option<PostWeights>>>;
 
+/// Plastic weights with post-spike updates below this many bytes stay in the caches, where the
+/// updates are cheap and their amount per step varies little; deferring them there costs more
+/// (bookkeeping, and weights updated by another core than the one that delivers to them) than
+/// the balance gains: at N = 5000 (3.2 MB of I→E weights) two threads were 1.02–1.04× slower
+/// with deferral, at N = 10,000 (13 MB) 0.95× as fast.
+const DEFER_FROM_BYTES: usize = 8 << 20;
+
+/// Whether a team of threads defers each step's post-spike updates to the next step's voltage
+/// phase (see `Simulation::set_post_deferral`). Results are the same either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PostDeferral {
+    /// Where the weights updated at postsynaptic spikes outgrow the caches (8 MiB or more).
+    #[default]
+    Auto,
+    /// Always (for tests of the deferred path on small networks).
+    Always,
+    /// Never: every step's updates in its own delivery phase.
+    Never,
+}
+
+/// Whether a team defers the post-spike updates (see the module docs): as `deferral` says, and
+/// for `Auto` when the weights that the `rules` in force update at postsynaptic spikes outgrow
+/// the caches.
+pub(super) fn pays(deferral: PostDeferral, network: &Network, rules: &[Option<RuleInForce>]) -> bool {
+    match deferral {
+        PostDeferral::Always => return true,
+        PostDeferral::Never => return false,
+        PostDeferral::Auto => {}
+    }
+    let bytes: usize = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_some_and(|r| r.rule.post.active))
+        .map(|(p, _)| {
+            network
+                .chunks
+                .iter()
+                .map(|c| c.parts[p].len() * size_of::<f64>())
+                .sum::<usize>()
+        })
+        .sum();
+    bytes >= DEFER_FROM_BYTES
+}
+
 /// The table of `chunks`' weights (which must not be reallocated while it is used).
 pub(super) fn weight_table(chunks: &mut [ChunkState], network: &Network) -> PostWeightTable {
     chunks

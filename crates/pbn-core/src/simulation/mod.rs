@@ -43,6 +43,7 @@ mod state;
 mod team;
 mod traces;
 
+pub use deferred_post::PostDeferral;
 pub use pacing::ThreadPacing;
 pub use profile::{Phase, PhaseProfile, ThreadProfile};
 use profile::{Stopwatch, lap};
@@ -129,6 +130,8 @@ pub struct Simulation {
     thread_profiles: Option<Vec<ThreadProfile>>,
     /// With several threads: team or calling thread, batch by batch.
     pacer: Pacer,
+    /// Whether a team defers post-spike updates to the next step's voltage phase.
+    post_deferral: PostDeferral,
 }
 
 impl Simulation {
@@ -159,6 +162,7 @@ impl Simulation {
             stopwatch: None,
             thread_profiles: None,
             pacer: Pacer::new(ThreadPacing::default()),
+            post_deferral: PostDeferral::default(),
         })
     }
 
@@ -406,6 +410,13 @@ impl Simulation {
     /// ([`ThreadPacing::Adaptive`] by default; results are the same either way).
     pub fn set_thread_pacing(&mut self, pacing: ThreadPacing) {
         self.pacer = Pacer::new(pacing);
+    }
+
+    /// Whether a team of threads does each step's post-spike updates in the next step's voltage
+    /// phase, shared out among its threads ([`PostDeferral::Auto`] by default: where the weights
+    /// they update outgrow the caches). Results are the same either way.
+    pub fn set_post_deferral(&mut self, deferral: PostDeferral) {
+        self.post_deferral = deferral;
     }
 
     /// Threads this simulation steps with at most (the requested number, at most one per neuron).

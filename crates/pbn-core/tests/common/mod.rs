@@ -1,7 +1,7 @@
 //! Helpers shared by the whole-network tests.
 #![allow(dead_code)] // each test file uses a subset
 
-use pbn_core::{MemorySink, NetworkSpec, SimOptions, Simulation, ThreadPacing};
+use pbn_core::{MemorySink, NetworkSpec, PostDeferral, SimOptions, Simulation, ThreadPacing};
 
 /// The text of `examples/NAME`.
 pub fn example(name: &str) -> String {
@@ -31,7 +31,7 @@ pub fn rates(sink: &MemorySink, sim: &Simulation, from_ms: f64, to_ms: f64) -> V
 }
 
 /// Builds `spec` for `threads` threads, which step every step (no adaptive fallback to one
-/// thread: these tests are about the team).
+/// thread: these tests are about the team), deferring post-spike updates whatever the size.
 pub fn build(spec: &NetworkSpec, threads: usize) -> Simulation {
     let mut sim = Simulation::new(
         spec,
@@ -42,6 +42,7 @@ pub fn build(spec: &NetworkSpec, threads: usize) -> Simulation {
     )
     .unwrap();
     sim.set_thread_pacing(ThreadPacing::Team);
+    sim.set_post_deferral(PostDeferral::Always);
     sim
 }
 
