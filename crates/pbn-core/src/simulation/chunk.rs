@@ -414,7 +414,7 @@ fn deliver<F: StateFloat>(
         if this.post_now && rule.post.active && part.post_len > 0 {
             let first = this.lo + part.post_offset;
             let x_pre = &x[proj.pre_start..];
-            let weights = PostWeights::new(part, part_weights);
+            let weights = PostWeights::new(part, &mut weights[p]);
             for &s in spikes_in(this.spikes, first, first + part.post_len) {
                 // SAFETY: `weights` is this part's, borrowed mutably for the loop.
                 unsafe { post_spike_update(part, weights, s as usize - first, &rule, x_pre, x_scale) };
@@ -438,11 +438,13 @@ unsafe impl Send for PostWeights {}
 unsafe impl Sync for PostWeights {}
 
 impl PostWeights {
-    /// The view of `weights`, the weights of `part` (checked: same length).
-    pub(super) fn new(part: &ChunkSynapses, weights: &mut [f64]) -> Self {
+    /// The view of `weights`, the weights of `part` (checked: same length). Its pointer is the
+    /// vector's own (`Vec::as_mut_ptr`), not one taken from a slice of it, so that slices made
+    /// of the vector later (each step's delivery) leave it valid.
+    pub(super) fn new(part: &ChunkSynapses, weights: &mut Vec<f64>) -> Self {
         assert_eq!(weights.len(), part.bwd_pos.len(), "a part's weights");
         Self {
-            ptr: weights.as_mut_ptr(),
+            ptr: Vec::as_mut_ptr(weights),
             len: weights.len(),
         }
     }

@@ -31,7 +31,8 @@ use super::state::RuleInForce;
 use super::traces::TraceSet;
 
 /// The chunk parts' weights of every plastic projection, per chunk and projection (`None` for
-/// static ones): raw views, through which the threads update disjoint synapses in P1.
+/// static ones): raw views, through which the threads update disjoint synapses in P1. Valid
+/// while the weight vectors keep their buffers: nothing resizes them once a network is built.
 pub(super) type PostWeightTable = Vec<Vec<Option<PostWeights>>>;
 
 /// Plastic weights with post-spike updates below this many bytes stay in the caches, where the

@@ -68,7 +68,7 @@ fn advance(v: AdvanceView, pending: bool) -> (bool, u64) {
     };
     if pending {
         // First, so that the voltage pass, streaming the chunk's state through the caches,
-        // does not evict the weights asked for (measured at N = 100,000: 1.15× slower after it).
+        // does not evict the weights asked for (at N = 100,000, 1.15–1.19× slower after it).
         deferred_post::prefetch(network, &serial.rules, v.post_weights, &serial.spikes, share);
         // SAFETY: P1, where weights are reached only through the table, each thread with its
         // own share of the same step's spikes (`serial.spikes`, read-only in P1).
