@@ -1,6 +1,7 @@
 """The Python path gives what the CLI gives, and runs can be split, changed and restored."""
 
 import _thread
+import signal
 import threading
 import time
 
@@ -119,9 +120,15 @@ def test_ctrl_c_stops_cleanly_and_the_run_continues_exactly():
     cfg = small(ISTDP, ["n=1500", "duration_ms=10000"])
     whole = pbn.Simulation(cfg).run()
     sim = pbn.Simulation(cfg)
-    threading.Timer(0.05, _thread.interrupt_main).start()
-    with pytest.raises(KeyboardInterrupt):
-        sim.run()
+    # Python's own Ctrl-C handler, whatever this process inherited: a job started in the
+    # background by a non-interactive shell ignores SIGINT, and then interrupt_main does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Timer(0.05, _thread.interrupt_main).start()
+        with pytest.raises(KeyboardInterrupt):
+            sim.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert 0 < sim.time_ms < 10000.0, sim.time_ms
     sim.run()
     for a, b in zip(whole.spikes(), sim.spikes()):
