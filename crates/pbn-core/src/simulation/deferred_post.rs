@@ -231,19 +231,20 @@ pub(super) const TIMED_EVERY: u64 = 4;
 /// thread; 0 where it was not timed) was shorter than the mean. Only the split of the work
 /// changes, never a result.
 pub(super) fn rebalance(fractions: &mut [f64], p1_ns: &[ThreadSlot]) {
-    let times: Vec<f64> = p1_ns.iter().map(|s| s.0.load(Ordering::Relaxed) as f64).collect();
-    let mean = times.iter().sum::<f64>() / times.len() as f64;
-    if fractions.len() != times.len() || times.contains(&0.0) {
+    // Runs between every two steps on thread 0 while the others wait: no allocation.
+    let time = |s: &ThreadSlot| s.0.load(Ordering::Relaxed) as f64;
+    if fractions.len() != p1_ns.len() || p1_ns.iter().any(|s| time(s) == 0.0) {
         return;
     }
-    for (f, t) in fractions.iter_mut().zip(&times) {
-        *f = (*f + GAIN * (mean - t) / mean).max(0.0);
+    let mean = p1_ns.iter().map(time).sum::<f64>() / p1_ns.len() as f64;
+    for (f, s) in fractions.iter_mut().zip(p1_ns) {
+        *f = (*f + GAIN * (mean - time(s)) / mean).max(0.0);
     }
     let sum: f64 = fractions.iter().sum();
     if sum > 0.0 {
         fractions.iter_mut().for_each(|f| *f /= sum);
     } else {
-        fractions.fill(1.0 / times.len() as f64);
+        fractions.fill(1.0 / p1_ns.len() as f64);
     }
 }
 
